@@ -1,0 +1,144 @@
+"""The ``Venue`` interface every adapter implements (native or ccxt bridge).
+
+Adapters speak canonical symbols (``BTC/USDT``) and the unified schema; every venue
+quirk (symbol spelling, signing, error codes, client-id rules) stays in its folder.
+All errors raised are from ``gapless.model.errors``.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import msgspec
+
+from gapless.model import (
+    Balance,
+    BookSnapshot,
+    Fill,
+    Instrument,
+    Order,
+    OrderReport,
+    UnknownSymbol,
+)
+
+
+class Credentials(msgspec.Struct, frozen=True, kw_only=True):
+    """API credentials; ``repr`` never shows secrets."""
+
+    api_key: str = ""
+    secret: str = ""
+    passphrase: str = ""
+
+    def __repr__(self) -> str:
+        key = (self.api_key[:4] + "…") if self.api_key else ""
+        return f"Credentials(api_key={key!r}, secret=<redacted>, passphrase=<redacted>)"
+
+    __str__ = __repr__
+
+
+class VenueConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a venue lives and how we authenticate; built by ``gapless.config``."""
+
+    name: str
+    driver: str
+    rest_url: str
+    ws_url: str = ""
+    credentials: Credentials = msgspec.field(default_factory=Credentials)
+    options: dict[str, str] = msgspec.field(default_factory=dict)
+    request_timeout: float = 10.0
+
+
+class Reconnected(msgspec.Struct, frozen=True):
+    """Emitted by streams after a reconnect: consumers must gap-fill via REST."""
+
+    venue: str
+    stream: str
+
+
+PrivateEvent = OrderReport | Fill | Balance | Reconnected
+
+
+class Venue(abc.ABC):
+    """One trading venue. Methods are coroutines; instances own their connections."""
+
+    name: str
+
+    def __init__(self, config: VenueConfig) -> None:
+        self.config = config
+        self.name = config.name
+        self.instruments: dict[str, Instrument] = {}
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def start(self) -> None:
+        """Open connections and load instruments."""
+        await self.load_instruments()
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    async def __aenter__(self) -> Venue:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- reference data --------------------------------------------------------------
+    @abc.abstractmethod
+    async def load_instruments(self) -> dict[str, Instrument]: ...
+
+    def instrument(self, symbol: str) -> Instrument:
+        try:
+            return self.instruments[symbol]
+        except KeyError:
+            raise UnknownSymbol(f"{symbol} is not listed", venue=self.name) from None
+
+    @abc.abstractmethod
+    def client_order_id(self, intent_id: str) -> str:
+        """Deterministic venue-valid client order id for an intent (same in, same out)."""
+
+    # -- trading ---------------------------------------------------------------------
+    @abc.abstractmethod
+    async def place_order(self, order: Order) -> OrderReport:
+        """Send ``order`` (its ``client_order_id`` is already set). Raises the error tree."""
+
+    @abc.abstractmethod
+    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport: ...
+
+    @abc.abstractmethod
+    async def query_order(self, symbol: str, client_order_id: str) -> OrderReport:
+        """Current state by client id; raises ``OrderNotFound`` if the venue never saw it."""
+
+    @abc.abstractmethod
+    async def open_orders(self, symbol: str | None = None) -> list[OrderReport]: ...
+
+    @abc.abstractmethod
+    async def balances(self) -> dict[str, Balance]: ...
+
+    @abc.abstractmethod
+    async def my_trades(self, symbol: str, client_order_id: str | None = None) -> list[Fill]: ...
+
+    # -- market data -----------------------------------------------------------------
+    @abc.abstractmethod
+    async def order_book(self, symbol: str, depth: int = 20) -> BookSnapshot: ...
+
+    @abc.abstractmethod
+    def watch_book(self, symbol: str) -> AsyncIterator[BookSnapshot]:
+        """Live book: snapshot + diffs with the venue's integrity check; resync on gaps."""
+
+    @abc.abstractmethod
+    def private_events(self) -> AsyncIterator[PrivateEvent]:
+        """Order updates, fills and balances; a ``Reconnected`` after every reconnect."""
+
+
+def dec(value: object) -> Decimal:
+    """Parse a venue number (string preferred) into Decimal without float rounding."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int | str):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    raise TypeError(f"not a number: {value!r}")
