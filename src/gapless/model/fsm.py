@@ -75,7 +75,7 @@ def apply_fill(order: Order, fill: Fill) -> bool:
     order.filled_qty = new_filled
     order.quote_filled += fill.qty * fill.price
     if fill.fee:
-        order.fees[fill.fee_asset] = order.fees.get(fill.fee_asset, 0) + fill.fee  # type: ignore[assignment]
+        order.fees[fill.fee_asset] = order.fees.get(fill.fee_asset, 0) + fill.fee
     if new_filled == order.qty:
         transition(order, S.FILLED)
     elif order.state in (S.CREATED, S.SUBMITTED, S.UNKNOWN, S.ACCEPTED):

@@ -6,7 +6,7 @@ Money and quantities are ``Decimal`` end to end; venue adapters translate at the
 from __future__ import annotations
 
 import enum
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 import msgspec
 
@@ -15,24 +15,24 @@ from gapless.model.errors import FilterViolation, InvalidIntent
 ZERO = Decimal(0)
 
 
-class Side(str, enum.Enum):
+class Side(enum.StrEnum):
     BUY = "buy"
     SELL = "sell"
 
 
-class OrderType(str, enum.Enum):
+class OrderType(enum.StrEnum):
     LIMIT = "limit"
     MARKET = "market"
 
 
-class TimeInForce(str, enum.Enum):
+class TimeInForce(enum.StrEnum):
     GTC = "gtc"
     IOC = "ioc"
     FOK = "fok"
     POST_ONLY = "post_only"
 
 
-class OrderState(str, enum.Enum):
+class OrderState(enum.StrEnum):
     """Lifecycle of one order; see ``gapless.model.fsm`` for the transitions."""
 
     CREATED = "created"  # journaled, not yet sent
@@ -94,7 +94,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
             return price
         ticks = price / self.tick_size
         if side is Side.SELL:
-            n = -((-ticks).to_integral_value(rounding=ROUND_DOWN))
+            n = ticks.to_integral_value(rounding=ROUND_CEILING)
         elif side is Side.BUY:
             n = ticks.to_integral_value(rounding=ROUND_DOWN)
         else:
