@@ -1,0 +1,368 @@
+"""The order management system: intent -> checks -> journal -> venue -> tracked state.
+
+Rules it enforces (see docs/ARCHITECTURE.md):
+- write-ahead: an order is durably journaled before its request is sent;
+- outcome policy: a create that ends in ``OutcomeUnknown`` is resolved by querying its
+  client order id a bounded number of times, never by re-sending; only a request the
+  venue provably did not accept (``Retryable``) is sent again, with the same client id;
+- every venue report and fill is applied through the state machine, deduplicated by
+  (venue, trade id); reports the engine cannot place go to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+
+from gapless.engine.checks import BalanceBook, check_intent
+from gapless.model import (
+    Balance,
+    Fill,
+    Order,
+    OrderIntent,
+    OrderReport,
+    OrderState,
+)
+from gapless.model.errors import (
+    GaplessError,
+    InvalidIntent,
+    InvalidTransition,
+    LocalDenial,
+    OrderNotFound,
+    OutcomeUnknown,
+    OverfillDetected,
+    Rejected,
+    Retryable,
+)
+from gapless.model.fsm import apply_fill, apply_report_state, transition
+from gapless.store.journal import Journal
+from gapless.transport.backoff import Backoff
+from gapless.transport.clock import Clock, RealClock
+from gapless.transport.deadletter import DeadLetterQueue
+from gapless.venues.base import Reconnected, Venue
+
+S = OrderState
+
+
+class Engine:
+    """Single-process OMS over a set of venues and one journal."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        venues: Mapping[str, Venue],
+        *,
+        clock: Clock | None = None,
+        unknown_query_attempts: int = 6,
+        send_attempts: int = 3,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.journal = journal
+        self.venues = dict(venues)
+        self.clock = clock or RealClock()
+        self.unknown_query_attempts = unknown_query_attempts
+        self.send_attempts = send_attempts
+        self.backoff = backoff or Backoff(base=0.05, cap=1.0)
+        self.balances = BalanceBook()
+        self.dead_letters = DeadLetterQueue()
+        self._orders: dict[str, Order] = {}  # intent_id -> live order
+        self._by_cid: dict[tuple[str, str], Order] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._stream_tasks: list[asyncio.Task[None]] = []
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def start(self, *, load_balances: bool = True, streams: bool = False) -> None:
+        """Load instruments, recover from the journal, then optionally follow private streams."""
+        await asyncio.gather(*(v.start() for v in self.venues.values()))
+        await self.recover()
+        if load_balances:
+            for name, venue in self.venues.items():
+                self.balances.set_balances(name, await venue.balances())
+        if streams:
+            for venue in self.venues.values():
+                self._stream_tasks.append(asyncio.create_task(self._follow(venue)))
+
+    async def close(self) -> None:
+        for t in self._stream_tasks:
+            t.cancel()
+        await asyncio.gather(*self._stream_tasks, return_exceptions=True)
+        self._stream_tasks.clear()
+        await asyncio.gather(*(v.close() for v in self.venues.values()), return_exceptions=True)
+
+    def venue(self, name: str) -> Venue:
+        try:
+            return self.venues[name]
+        except KeyError:
+            raise InvalidIntent(f"venue {name!r} is not configured") from None
+
+    # -- submission ------------------------------------------------------------------
+    async def submit(self, intent: OrderIntent) -> Order:
+        """Place an intent. Idempotent on ``intent_id``: a resubmission returns the order."""
+        existing = self._orders.get(intent.intent_id) or await self.journal.get(intent.intent_id)
+        if existing is not None:
+            return existing
+        venue = self.venue(intent.venue)
+        instrument = venue.instrument(intent.symbol)
+        check_intent(intent, instrument)
+        now = time.time_ns()
+        self.balances.reserve(intent, instrument, None)
+        cid = intent.client_order_id or venue.client_order_id(intent.intent_id)
+        order = Order(
+            intent_id=intent.intent_id,
+            venue=intent.venue,
+            symbol=intent.symbol,
+            side=intent.side,
+            type=intent.type,
+            qty=intent.qty,
+            price=intent.price,
+            tif=intent.tif,
+            client_order_id=cid,
+        )
+        order.times.intent = now
+        order.times.checked = time.time_ns()
+        try:
+            await self.journal.record_new(order)  # write-ahead: durable before any send
+        except BaseException:
+            self.balances.release(intent.intent_id)
+            raise
+        order.times.journaled = time.time_ns()
+        self._track(order)
+        try:
+            await self._send(venue, order)
+        finally:
+            self.balances.release(intent.intent_id)
+        return order
+
+    async def _send(self, venue: Venue, order: Order) -> None:
+        transition(order, S.SUBMITTED)
+        for attempt in range(self.send_attempts):
+            order.times.sent = time.time_ns()
+            try:
+                report = await venue.place_order(order)
+            except Retryable as exc:  # provably not accepted: safe to re-send, same client id
+                if attempt + 1 >= self.send_attempts:
+                    await self._finish_rejected(order, f"not accepted: {exc}")
+                    return
+                await self.clock.sleep(max(self.backoff.delay(attempt), exc.retry_after or 0))
+                continue
+            except Rejected as exc:
+                await self._finish_rejected(order, str(exc))
+                return
+            except LocalDenial as exc:  # e.g. circuit open: it never left the process
+                order.reject_reason = str(exc)
+                order.state = S.DENIED
+                await self.journal.update(order)
+                return
+            except OutcomeUnknown:
+                transition(order, S.UNKNOWN)
+                await self.journal.update(order)
+                await self.resolve_unknown(order)
+                return
+            order.times.acked = time.time_ns()
+            await self.apply_report(order, report)
+            return
+
+    async def _finish_rejected(self, order: Order, reason: str) -> None:
+        order.reject_reason = reason
+        transition(order, S.REJECTED)
+        await self.journal.update(order)
+
+    async def resolve_unknown(self, order: Order) -> None:
+        """Query by client id a bounded number of times; never re-send.
+
+        Found -> adopt the venue's state. Not found every time -> the venue never took it
+        (REJECTED). Queries that themselves fail leave the order UNKNOWN in the journal for
+        the next reconciliation.
+        """
+        venue = self.venue(order.venue)
+        not_found = 0
+        for attempt in range(self.unknown_query_attempts):
+            try:
+                report = await venue.query_order(order.symbol, order.client_order_id)
+            except OrderNotFound:
+                not_found += 1
+            except (OutcomeUnknown, Retryable):
+                pass
+            else:
+                await self.apply_report(order, report)
+                return
+            await self.clock.sleep(self.backoff.delay(attempt))
+        if not_found == self.unknown_query_attempts:
+            await self._finish_rejected(order, "never acknowledged; not found at venue")
+
+    # -- cancel / status -------------------------------------------------------------
+    async def cancel(self, intent_id: str) -> Order:
+        order = await self._load(intent_id)
+        if order.state.is_terminal:
+            return order
+        venue = self.venue(order.venue)
+        async with self._lock(intent_id):
+            previous = order.state
+            if order.state in (S.ACCEPTED, S.PARTIALLY_FILLED, S.SUBMITTED, S.UNKNOWN):
+                transition(order, S.PENDING_CANCEL)
+            try:
+                report = await venue.cancel_order(order.symbol, order.client_order_id)
+            except OrderNotFound:
+                # already gone (filled or expired) or never landed: ask what it really is
+                try:
+                    report = await venue.query_order(order.symbol, order.client_order_id)
+                except OrderNotFound:
+                    if order.state is S.PENDING_CANCEL:
+                        order.state = previous  # failed cancel: back where it was
+                    if order.state in (S.CREATED, S.SUBMITTED, S.UNKNOWN):
+                        await self._finish_rejected(order, "not found at venue")
+                    else:
+                        await self.journal.update(order)
+                    return order
+            except GaplessError:
+                if order.state is S.PENDING_CANCEL and previous in (S.ACCEPTED, S.PARTIALLY_FILLED):
+                    order.state = previous
+                await self.journal.update(order)
+                raise
+            await self._apply(order, report)
+        return order
+
+    async def status(self, intent_id: str, *, refresh: bool = True) -> Order:
+        order = await self._load(intent_id)
+        if refresh and not order.state.is_terminal:
+            try:
+                report = await self.venue(order.venue).query_order(order.symbol, order.client_order_id)
+            except OrderNotFound:
+                if order.state in (S.CREATED, S.SUBMITTED, S.UNKNOWN):
+                    await self.resolve_unknown(order)
+                return order
+            await self.apply_report(order, report)
+        return order
+
+    async def refresh_balances(self, venue: str) -> dict[str, Balance]:
+        balances = await self.venue(venue).balances()
+        self.balances.set_balances(venue, balances)
+        return balances
+
+    # -- applying venue facts --------------------------------------------------------
+    async def apply_report(self, order: Order, report: OrderReport) -> None:
+        async with self._lock(order.intent_id):
+            await self._apply(order, report)
+
+    async def _apply(self, order: Order, report: OrderReport) -> None:
+        if report.venue_order_id and not order.venue_order_id:
+            order.venue_order_id = report.venue_order_id
+        new_fills: list[Fill] = []
+        for f in report.fills:
+            if self._apply_fill(order, f):
+                new_fills.append(f)
+        if report.filled_qty > order.filled_qty:
+            # the report knows of fills we have not seen itemized: fetch them
+            try:
+                trades = await self.venue(order.venue).my_trades(order.symbol, order.client_order_id)
+            except GaplessError:
+                trades = []
+            for f in trades:
+                if self._apply_fill(order, f):
+                    new_fills.append(f)
+        try:
+            apply_report_state(order, report.state)
+        except InvalidTransition as exc:
+            self.dead_letters.put(order.venue, "report", report, str(exc))
+        if order.state.is_terminal and not order.times.done:
+            order.times.done = time.time_ns()
+        for f in new_fills:
+            await self.journal.record_fill(f, order.intent_id)
+        await self.journal.update(order)
+
+    def _apply_fill(self, order: Order, fill: Fill) -> bool:
+        try:
+            applied = apply_fill(order, fill)
+        except (OverfillDetected, InvalidTransition) as exc:
+            self.dead_letters.put(order.venue, "fill", fill, str(exc))
+            return False
+        if applied and not order.times.first_fill:
+            order.times.first_fill = time.time_ns()
+        return applied
+
+    async def on_event(self, venue: Venue, event: object) -> None:
+        """Apply one private-stream event (order report, fill, balance, reconnect)."""
+        if isinstance(event, Balance):
+            self.balances.update(venue.name, event)
+        elif isinstance(event, Reconnected):
+            await self.reconcile_open(venue.name)
+        elif isinstance(event, OrderReport):
+            order = self._by_cid.get((venue.name, event.client_order_id))
+            if order is None:
+                self.dead_letters.put(venue.name, "private", event, "unknown client order id")
+                return
+            await self.apply_report(order, event)
+        elif isinstance(event, Fill):
+            order = self._by_cid.get((venue.name, event.client_order_id))
+            if order is None:
+                self.dead_letters.put(venue.name, "private", event, "fill for unknown order")
+                return
+            async with self._lock(order.intent_id):
+                if self._apply_fill(order, event):
+                    await self.journal.record_fill(event, order.intent_id)
+                    await self.journal.update(order)
+        else:
+            self.dead_letters.put(venue.name, "private", event, "unrecognised event")
+
+    async def _follow(self, venue: Venue) -> None:
+        while True:
+            try:
+                async for event in venue.private_events():
+                    await self.on_event(venue, event)
+            except asyncio.CancelledError:
+                raise
+            except GaplessError as exc:
+                self.dead_letters.put(venue.name, "private", None, f"stream error: {exc}")
+            await self.clock.sleep(0.5)
+
+    # -- recovery --------------------------------------------------------------------
+    async def recover(self) -> list[Order]:
+        """Reconcile every non-terminal journaled order with its venue before trading.
+
+        CREATED/SUBMITTED orders may or may not have reached the venue before a crash:
+        they are resolved exactly like an unknown outcome (query by client id, bounded),
+        never re-sent.
+        """
+        recovered = []
+        for order in await self.journal.open_orders():
+            if order.venue not in self.venues:
+                continue
+            self._track(order)
+            if order.state in (S.CREATED, S.SUBMITTED):
+                transition(order, S.UNKNOWN)
+            await self.status(order.intent_id)
+            recovered.append(order)
+        return recovered
+
+    async def reconcile_open(self, venue_name: str) -> None:
+        for order in list(self._orders.values()):
+            if order.venue == venue_name and not order.state.is_terminal:
+                try:
+                    await self.status(order.intent_id)
+                except GaplessError as exc:
+                    self.dead_letters.put(venue_name, "reconcile", order.intent_id, str(exc))
+
+    # -- helpers ---------------------------------------------------------------------
+    def _track(self, order: Order) -> None:
+        self._orders[order.intent_id] = order
+        self._by_cid[(order.venue, order.client_order_id)] = order
+
+    def _lock(self, intent_id: str) -> asyncio.Lock:
+        lock = self._locks.get(intent_id)
+        if lock is None:
+            lock = self._locks[intent_id] = asyncio.Lock()
+        return lock
+
+    async def _load(self, intent_id: str) -> Order:
+        order = self._orders.get(intent_id)
+        if order is None:
+            order = await self.journal.get(intent_id)
+            if order is None:
+                raise InvalidIntent(f"no order with intent id {intent_id!r}")
+            self._track(order)
+        return order
+
+    def orders(self) -> list[Order]:
+        return list(self._orders.values())
+
