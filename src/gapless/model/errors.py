@@ -9,7 +9,9 @@ Every error states its *outcome* so callers never guess what happened to an orde
     │   ├── UnknownSymbol                symbol not listed by the venue
     │   ├── FilterViolation              tick/step/min qty/min notional would fail
     │   ├── InsufficientBalance          local balance check failed
-    │   └── CircuitOpen                  the venue's breaker is open (also retryable later)
+    │   ├── CircuitOpen                  the venue's breaker is open (also retryable later)
+    │   ├── DuplicateIntent              the journal already holds this intent id / client id
+    │   └── JournalError                 the journal could not durably record (do not send)
     ├── Rejected             (REJECTED)  the venue definitively did not accept the request
     │   ├── InsufficientFunds
     │   ├── InvalidOrder                 filter failure, bad precision, post-only would cross
@@ -100,6 +102,14 @@ class InsufficientBalance(LocalDenial):
 
 class CircuitOpen(LocalDenial):
     retryable = True
+
+
+class DuplicateIntent(LocalDenial):
+    """``record_new`` for an intent id (or venue client order id) already journaled."""
+
+
+class JournalError(LocalDenial):
+    """A journal write did not become durable (or the journal is closed); never send."""
 
 
 class Rejected(GaplessError):
