@@ -1,0 +1,263 @@
+"""``gapless bench``: raw aiohttp baseline vs our adapter path vs ccxt, one simulator, one run.
+
+The simulator runs in a child process so client CPU is measured apart from the server.
+(a) the baseline is bare aiohttp with hand-signed POSTs and no framework (the same logic as
+the project's loopback-limit script, carried here); (b) is ``Venue.place_order`` through our
+adapter (translate, sign, limiter, breaker, HTTP, parse); (c) is ccxt's ``create_order``.
+Ratios, not absolute numbers, are the result: all three hit the same server in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import multiprocessing
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+# -- the simulator, in its own process --------------------------------------------------
+
+
+def _serve(venue: str, conn: Any) -> None:
+    import uvloop
+
+    async def main() -> None:
+        from gapless.sim.cluster import start_venue_sim
+
+        sim = await start_venue_sim(venue, host="127.0.0.1", port=0, seed=1)
+        sim.faults.unlimited_rate()  # the bench measures clients, not the venue's limits
+        conn.send(
+            {
+                "rest_url": sim.rest_url,
+                "ws_url": sim.ws_url,
+                "api_key": sim.api_key,
+                "secret": sim.secret,
+                "passphrase": sim.passphrase,
+            }
+        )
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # wait for "stop"
+        await sim.stop()
+
+    uvloop.run(main())
+
+
+class Stats:
+    def __init__(self, name: str, n: int, seconds: float, lat: list[float], cpu: float) -> None:
+        lat.sort()
+        self.name = name
+        self.n = n
+        self.orders_per_s = n / seconds if seconds else 0.0
+        self.p50_ms = lat[len(lat) // 2] * 1e3 if lat else 0.0
+        self.p99_ms = lat[int(0.99 * (len(lat) - 1))] * 1e3 if lat else 0.0
+        self.cpu_us = cpu / n * 1e6 if n else 0.0
+
+
+async def _measure(
+    name: str, n: int, conc: int, one: Callable[[int], Awaitable[None]], warmup: int = 100
+) -> Stats:
+    for i in range(warmup):
+        await one(-1 - i)
+    lat: list[float] = []
+    sem = asyncio.Semaphore(conc)
+
+    async def timed(i: int) -> None:
+        async with sem:
+            t0 = time.perf_counter()
+            await one(i)
+            lat.append(time.perf_counter() - t0)
+
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    await asyncio.gather(*(timed(i) for i in range(n)))
+    dt = time.perf_counter() - t0
+    return Stats(name, n, dt, lat, time.process_time() - c0)
+
+
+def _price_qty(i: int) -> tuple[str, str]:
+    # deep below the market so orders rest and never fill; distinct prices spread the book
+    return (f"{10000 + (i % 500):.2f}", "0.00100")
+
+
+async def _baseline(creds: dict[str, str], n: int, conc: int) -> Stats:
+    import aiohttp
+
+    secret = creds["secret"].encode()
+    run = uuid.uuid4().hex[:8]
+    url = creds["rest_url"] + "/api/v3/order"
+    conn = aiohttp.TCPConnector(limit=max(conc, 1))
+    async with aiohttp.ClientSession(connector=conn) as s:
+        hdr = {"X-MBX-APIKEY": creds["api_key"]}
+
+        async def one(i: int) -> None:
+            price, qty = _price_qty(i)
+            q = (
+                f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity={qty}&price={price}"
+                f"&newClientOrderId=b{run}{i}&timestamp={int(time.time() * 1000)}"
+            )
+            sig = hmac.new(secret, q.encode(), hashlib.sha256).hexdigest()
+            async with s.post(f"{url}?{q}&signature={sig}", headers=hdr) as r:
+                body = orjson.loads(await r.read())
+                if r.status != 200:
+                    raise RuntimeError(f"baseline order failed: {body}")
+
+        return await _measure("raw aiohttp", n, conc, one)
+
+
+async def _adapter(venue_name: str, creds: dict[str, str], n: int, conc: int) -> Stats:
+    from gapless.model import Order, OrderType, Side, TimeInForce
+    from gapless.venues.base import Credentials, VenueConfig
+    from gapless.venues.registry import create_venue
+
+    cfg = VenueConfig(
+        name=venue_name,
+        driver=venue_name,
+        rest_url=creds["rest_url"],
+        ws_url=creds["ws_url"],
+        credentials=Credentials(
+            api_key=creds["api_key"], secret=creds["secret"], passphrase=creds["passphrase"]
+        ),
+    )
+    venue = create_venue(cfg)
+    await venue.start()
+    run = uuid.uuid4().hex[:8]
+    try:
+
+        async def one(i: int) -> None:
+            price, qty = _price_qty(i)
+            order = Order(
+                intent_id=f"a{run}{i}",
+                venue=venue_name,
+                symbol="BTC/USDT",
+                side=Side.BUY,
+                type=OrderType.LIMIT,
+                qty=Decimal(qty),
+                price=Decimal(price),
+                tif=TimeInForce.GTC,
+                client_order_id=venue.client_order_id(f"a{run}{i}"),
+            )
+            await venue.place_order(order)
+
+        return await _measure(f"gapless {venue_name} adapter", n, conc, one)
+    finally:
+        await venue.close()
+
+
+async def _ccxt(creds: dict[str, str], n: int, conc: int) -> Stats | None:
+    try:
+        import ccxt.async_support as ccxt_async
+    except ImportError:
+        return None
+    ex = ccxt_async.binance(
+        {
+            "apiKey": creds["api_key"],
+            "secret": creds["secret"],
+            "enableRateLimit": False,
+            "options": {
+                "defaultType": "spot",
+                "fetchMarkets": {"types": ["spot"]},
+                "fetchCurrencies": False,
+                "fetchMargins": False,
+                "adjustForTimeDifference": False,
+            },
+        }
+    )
+    rewrite_urls(ex.urls, creds["rest_url"])
+    run = uuid.uuid4().hex[:8]
+    try:
+        await ex.load_markets()
+
+        async def one(i: int) -> None:
+            price, qty = _price_qty(i)
+            await ex.create_order(
+                "BTC/USDT", "limit", "buy", float(qty), float(price), {"newClientOrderId": f"x{run}{i}"}
+            )
+
+        return await _measure("ccxt binance", n, conc, one)
+    finally:
+        await ex.close()
+
+
+def rewrite_urls(urls: Any, base: str) -> None:
+    """Point every ccxt API URL at ``base`` (scheme and host replaced, path kept)."""
+    target = urlsplit(base)
+    api = urls.get("api", {})
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: fix(v) for k, v in node.items()}
+        if isinstance(node, str) and node.startswith("http"):
+            parts = urlsplit(node)
+            return parts._replace(scheme=target.scheme, netloc=target.netloc).geturl()
+        return node
+
+    urls["api"] = fix(api)
+
+
+def run_bench(
+    n: int, conc: int, json_file: Path | None, venues: list[str], console: Console
+) -> dict[str, Any]:
+    import uvloop
+
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_serve, args=("binance", child), daemon=True)
+    proc.start()
+    try:
+        creds = parent.recv()
+
+        async def run_all() -> list[Stats]:
+            out = [await _baseline(creds, n, conc), await _adapter("binance", creds, n, conc)]
+            cx = await _ccxt(creds, n, conc)
+            if cx is not None:
+                out.append(cx)
+            return out
+
+        stats = uvloop.run(run_all())
+    finally:
+        parent.send("stop")
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.terminate()
+    base, ours = stats[0], stats[1]
+    cx = stats[2] if len(stats) > 2 else None
+    table = Table("path", "orders/s", "p50 ms", "p99 ms", "client CPU µs/order", "vs baseline",
+                  title=f"gapless bench: {n} orders, {conc} in flight, same simulator")
+    for s in stats:
+        table.add_row(s.name, f"{s.orders_per_s:,.0f}", f"{s.p50_ms:.3f}", f"{s.p99_ms:.3f}",
+                      f"{s.cpu_us:.0f}", f"{s.orders_per_s / base.orders_per_s:.2f}")
+    console.print(table)
+    result = {
+        "orders": n,
+        "concurrency": conc,
+        "baseline_orders_per_s": round(base.orders_per_s, 1),
+        "adapter_orders_per_s": round(ours.orders_per_s, 1),
+        "ccxt_orders_per_s": round(cx.orders_per_s, 1) if cx else None,
+        "ratio_to_baseline": round(ours.orders_per_s / base.orders_per_s, 3),
+        "ratio_to_ccxt": round(ours.orders_per_s / cx.orders_per_s, 3) if cx else None,
+        "cpu_us_per_order": round(ours.cpu_us, 1),
+        # what our layers add on top of bare aiohttp + signing (the framework's own cost)
+        "overhead_cpu_us_per_order": round(ours.cpu_us - base.cpu_us, 1),
+        "baseline_cpu_us_per_order": round(base.cpu_us, 1),
+        "paths": {s.name: {"orders_per_s": round(s.orders_per_s, 1), "p50_ms": round(s.p50_ms, 3),
+                           "p99_ms": round(s.p99_ms, 3), "cpu_us_per_order": round(s.cpu_us, 1)}
+                  for s in stats},
+    }
+    console.print(
+        f"adapter/baseline = {result['ratio_to_baseline']}  adapter/ccxt = {result['ratio_to_ccxt']}"
+        f"  our CPU per order = {result['cpu_us_per_order']} µs"
+        f" ({result['overhead_cpu_us_per_order']} µs above the baseline)"
+    )
+    if json_file is not None:
+        json_file.write_text(json.dumps(result, indent=2))
+    return result
