@@ -36,7 +36,10 @@ def _serve(venue: str, conn: Any) -> None:
         from gapless.sim.cluster import start_venue_sim
 
         sim = await start_venue_sim(venue, host="127.0.0.1", port=0, seed=1)
-        sim.faults.unlimited_rate()  # the bench measures clients, not the venue's limits
+        # the bench measures clients, not the venue's limits
+        sim.faults.weight_limit = 10**9
+        sim.faults.order_limit_10s = 10**9
+        sim.faults.order_limit_1d = 10**9
         conn.send(
             {
                 "rest_url": sim.rest_url,
