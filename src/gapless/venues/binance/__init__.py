@@ -1,0 +1,1 @@
+"""Binance Spot adapter (``driver = "binance"``)."""

@@ -1,0 +1,338 @@
+"""``BinanceVenue``: the native Binance Spot adapter.
+
+Order path is kept lean: per-symbol data (venue symbol, decimal quanta, query prefix)
+is precomputed when instruments load, the query string is built directly, the HMAC
+key state is prepared once and responses are decoded by precompiled msgspec decoders.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import AsyncIterator, Mapping
+
+from gapless.model import Balance, BookSnapshot, Fill, Instrument, Order, OrderReport
+from gapless.model.errors import (
+    AuthError,
+    ConfigError,
+    OrderNotFound,
+    RateLimited,
+    TimestampRejected,
+    UnknownSymbol,
+)
+from gapless.transport.breaker import BreakerSet
+from gapless.transport.clock import Clock, RealClock
+from gapless.transport.deadletter import DeadLetterQueue
+from gapless.transport.http import HttpClient
+from gapless.transport.ratelimit import Priority, RateLimiter
+from gapless.transport.ws import WsConnection
+from gapless.venues.base import PrivateEvent, Venue, VenueConfig
+from gapless.venues.binance.auth import Signer, make_signer
+from gapless.venues.binance.book import LocalBook, run_book
+from gapless.venues.binance.errors import map_error
+from gapless.venues.binance.limits import BinanceLimits, depth_key, rules_from_exchange_info
+from gapless.venues.binance.translate import (
+    CLIENT_ID_RE,
+    DepthWire,
+    SymbolSpec,
+    balances_from,
+    book_from,
+    decode_account,
+    decode_depth,
+    decode_exchange_info,
+    decode_listen_key,
+    decode_order,
+    decode_orders,
+    decode_server_time,
+    decode_trades,
+    fill_from_trade,
+    instruments_from,
+    order_query,
+    report_from,
+    spec_for,
+)
+from gapless.venues.binance.userstream import UserStream
+
+ORDER_PATH = "/api/v3/order"
+_ID_PREFIX = "gl"
+
+
+def binance_client_order_id(intent_id: str) -> str:
+    """Deterministic id valid for ``^[A-Za-z0-9_-]{1,36}$``: the intent id itself when it
+    already fits, otherwise ``gl`` + 30 base32 chars of its SHA-256."""
+    if CLIENT_ID_RE.fullmatch(intent_id):
+        return intent_id
+    digest = hashlib.sha256(intent_id.encode()).digest()
+    return _ID_PREFIX + base64.b32encode(digest).decode()[:30].lower()
+
+
+class BinanceVenue(Venue):
+    """Binance Spot over REST (``/api/v3``) plus market and user-data WebSocket streams."""
+
+    def __init__(
+        self,
+        config: VenueConfig,
+        *,
+        clock: Clock | None = None,
+        dlq: DeadLetterQueue | None = None,
+    ) -> None:
+        super().__init__(config)
+        opts = config.options
+        self.clock: Clock = clock or RealClock()
+        self.recv_window = int(opts.get("recv_window", "5000"))
+        self.book_depth = int(opts.get("book_depth", "20"))
+        self.keepalive_every = float(opts.get("listen_key_keepalive_s", "1800"))
+        creds = config.credentials
+        self._signer: Signer | None = make_signer(creds.secret) if creds.secret else None
+        self._key_headers: Mapping[str, str] = (
+            {"X-MBX-APIKEY": creds.api_key} if creds.api_key else {}
+        )
+        self.breakers = BreakerSet(self.name, clock=self.clock)
+        self.http = HttpClient(
+            self.name, config.rest_url, timeout=config.request_timeout, breakers=self.breakers
+        )
+        self.ws_url = (config.ws_url or "").rstrip("/")
+        self.limits = BinanceLimits()
+        self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
+        self.dlq = dlq or DeadLetterQueue()
+        self._specs: dict[str, SymbolSpec] = {}
+        self._by_venue_symbol: dict[str, str] = {}
+        self._time_offset_ms = 0
+        self._http_started = False
+        self._conns: set[WsConnection] = set()
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def start(self) -> None:
+        if not self._http_started:
+            await self.http.start()
+            self._http_started = True
+        await self.load_instruments()
+
+    async def close(self) -> None:
+        for conn in list(self._conns):
+            await conn.close()
+        self._conns.clear()
+        if self._http_started:
+            await self.http.close()
+            self._http_started = False
+
+    # -- plumbing --------------------------------------------------------------------
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        *,
+        endpoint: str,
+        priority: Priority = Priority.QUERY,
+        signed: bool = False,
+        keyed: bool = False,
+        mutating: bool = False,
+    ) -> bytes:
+        await self.limiter.acquire(self.limits.costs[endpoint], priority)
+        for attempt in (0, 1):
+            q = self._sign(query) if signed else query
+            resp = await self.http.request(
+                method,
+                path,
+                query=q,
+                headers=self._key_headers if (signed or keyed) else None,
+                private=signed or keyed,
+            )
+            self.limits.sync(self.limiter, resp.headers)
+            status = resp.status
+            if 200 <= status < 300:
+                self.limiter.on_success()
+                return resp.body
+            err = map_error(status, resp.headers, resp.body, mutating=mutating, venue=self.name)
+            if isinstance(err, RateLimited):
+                self.limiter.on_rate_limited(err.retry_after, banned=err.banned)
+            elif isinstance(err, TimestampRejected) and signed and attempt == 0:
+                # outside recvWindow: provably not executed; re-sync and re-sign once
+                await self.sync_time()
+                continue
+            raise err
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _sign(self, query: str) -> str:
+        signer = self._signer
+        if signer is None:
+            raise AuthError("binance: this request needs credentials", venue=self.name)
+        ts = int(self.clock.time() * 1000) + self._time_offset_ms
+        q = (
+            f"{query}&recvWindow={self.recv_window}&timestamp={ts}"
+            if query
+            else f"recvWindow={self.recv_window}&timestamp={ts}"
+        )
+        return f"{q}&signature={signer.sign(q.encode())}"
+
+    async def sync_time(self) -> None:
+        """Measure the offset between our clock and the venue's ``serverTime``."""
+        t0 = self.clock.time()
+        body = await self._request("GET", "/api/v3/time", "", endpoint="time")
+        t1 = self.clock.time()
+        server = decode_server_time(body).serverTime
+        self._time_offset_ms = int(server - (t0 + t1) * 500)
+
+    def _spec(self, symbol: str) -> SymbolSpec:
+        spec = self._specs.get(symbol)
+        if spec is None:
+            raise UnknownSymbol(f"{symbol} is not listed", venue=self.name)
+        return spec
+
+    def _canonical(self, venue_symbol: str) -> str:
+        return self._by_venue_symbol.get(venue_symbol, venue_symbol)
+
+    # -- reference data --------------------------------------------------------------
+    async def load_instruments(self) -> dict[str, Instrument]:
+        body = await self._request("GET", "/api/v3/exchangeInfo", "", endpoint="exchangeInfo")
+        info = decode_exchange_info(body)
+        instruments = instruments_from(info, self.name)
+        if info.rateLimits:
+            rules = rules_from_exchange_info(info.rateLimits)
+            if rules and tuple(rules) != self.limits.rules:
+                self.limits = BinanceLimits(rules)
+                self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
+        self.instruments = instruments
+        self._specs = {s: spec_for(i) for s, i in instruments.items()}
+        self._by_venue_symbol = {i.venue_symbol: s for s, i in instruments.items()}
+        return instruments
+
+    def client_order_id(self, intent_id: str) -> str:
+        return binance_client_order_id(intent_id)
+
+    # -- trading ---------------------------------------------------------------------
+    async def place_order(self, order: Order) -> OrderReport:
+        spec = self._spec(order.symbol)
+        body = await self._request(
+            "POST",
+            ORDER_PATH,
+            order_query(spec, order),
+            endpoint="order_new",
+            priority=Priority.ORDER,
+            signed=True,
+            mutating=True,
+        )
+        return report_from(decode_order(body), spec.symbol, self.name)
+
+    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
+        spec = self._spec(symbol)
+        body = await self._request(
+            "DELETE",
+            ORDER_PATH,
+            f"{spec.prefix}&origClientOrderId={client_order_id}",
+            endpoint="order_cancel",
+            priority=Priority.CANCEL,
+            signed=True,
+            mutating=True,
+        )
+        return report_from(decode_order(body), spec.symbol, self.name)
+
+    async def query_order(self, symbol: str, client_order_id: str) -> OrderReport:
+        spec = self._spec(symbol)
+        if not CLIENT_ID_RE.fullmatch(client_order_id):
+            raise OrderNotFound(f"{client_order_id!r} is not a binance client id", venue=self.name)
+        body = await self._request(
+            "GET",
+            ORDER_PATH,
+            f"{spec.prefix}&origClientOrderId={client_order_id}",
+            endpoint="order_query",
+            signed=True,
+        )
+        return report_from(decode_order(body), spec.symbol, self.name)
+
+    async def open_orders(self, symbol: str | None = None) -> list[OrderReport]:
+        if symbol is None:
+            q, endpoint = "", "open_orders_all"
+        else:
+            q, endpoint = self._spec(symbol).prefix, "open_orders_symbol"
+        body = await self._request("GET", "/api/v3/openOrders", q, endpoint=endpoint, signed=True)
+        return [report_from(w, self._canonical(w.symbol), self.name) for w in decode_orders(body)]
+
+    async def balances(self) -> dict[str, Balance]:
+        body = await self._request("GET", "/api/v3/account", "", endpoint="account", signed=True)
+        return balances_from(decode_account(body), self.name)
+
+    async def my_trades(self, symbol: str, client_order_id: str | None = None) -> list[Fill]:
+        spec = self._spec(symbol)
+        if client_order_id is None:
+            q, endpoint, cid = spec.prefix, "my_trades", ""
+        else:
+            rep = await self.query_order(symbol, client_order_id)
+            q = f"{spec.prefix}&orderId={rep.venue_order_id}"
+            endpoint, cid = "my_trades_order", client_order_id
+        body = await self._request("GET", "/api/v3/myTrades", q, endpoint=endpoint, signed=True)
+        return [fill_from_trade(t, spec.symbol, self.name, cid) for t in decode_trades(body)]
+
+    # -- market data -----------------------------------------------------------------
+    async def _depth(self, spec: SymbolSpec, limit: int) -> DepthWire:
+        body = await self._request(
+            "GET", "/api/v3/depth", f"{spec.prefix}&limit={limit}", endpoint=depth_key(limit)
+        )
+        return decode_depth(body)
+
+    async def order_book(self, symbol: str, depth: int = 20) -> BookSnapshot:
+        spec = self._spec(symbol)
+        limit = max(1, min(depth, 5000))
+        return book_from(await self._depth(spec, limit), spec.symbol, self.name, depth)
+
+    def _ws(self, path: str, name: str) -> WsConnection:
+        if not self.ws_url:
+            raise ConfigError("binance: ws_url is not configured", venue=self.name)
+        conn = WsConnection(f"{self.ws_url}{path}", name=name, on_connect=None, clock=self.clock)
+        self._conns.add(conn)
+        return conn
+
+    async def watch_book(self, symbol: str) -> AsyncIterator[BookSnapshot]:
+        spec = self._spec(symbol)
+        stream = f"{spec.venue_symbol.lower()}@depth"
+        conn = self._ws(f"/ws/{stream}", f"{self.name}-{stream}")
+        book = LocalBook(self.name, spec.symbol)
+        limit = 1000
+
+        async def fetch() -> DepthWire:
+            return await self._depth(spec, limit)
+
+        try:
+            async for snap in run_book(
+                conn, fetch, book, dlq=self.dlq, depth=self.book_depth, stream=stream
+            ):
+                yield snap
+        finally:
+            self._conns.discard(conn)
+            await conn.close()
+
+    async def _create_listen_key(self) -> str:
+        body = await self._request(
+            "POST", "/api/v3/userDataStream", "", endpoint="user_stream", keyed=True
+        )
+        return decode_listen_key(body).listenKey
+
+    async def _keepalive_listen_key(self, key: str) -> None:
+        await self._request(
+            "PUT", "/api/v3/userDataStream", f"listenKey={key}", endpoint="user_stream", keyed=True
+        )
+
+    async def private_events(self) -> AsyncIterator[PrivateEvent]:
+        if not self.ws_url:
+            raise ConfigError("binance: ws_url is not configured", venue=self.name)
+
+        def connect(url: str, name: str) -> WsConnection:
+            conn = WsConnection(url, name=name, on_connect=None, clock=self.clock)
+            self._conns.add(conn)
+            return conn
+
+        stream = UserStream(
+            venue=self.name,
+            ws_url=self.ws_url,
+            create_key=self._create_listen_key,
+            keepalive_key=self._keepalive_listen_key,
+            symbols=self._by_venue_symbol,
+            dlq=self.dlq,
+            clock=self.clock,
+            keepalive_every=self.keepalive_every,
+            connect=connect,
+        )
+        async for ev in stream.events():
+            yield ev
+

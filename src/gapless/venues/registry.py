@@ -1,0 +1,37 @@
+"""Driver name -> adapter class. Imports are lazy so unused drivers cost nothing."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from gapless.model.errors import ConfigError
+from gapless.venues.base import Venue, VenueConfig
+
+#: driver -> "module:Class"
+DRIVERS: dict[str, str] = {
+    "binance": "gapless.venues.binance.adapter:BinanceVenue",
+}
+
+
+def register_driver(driver: str, target: str) -> None:
+    """Add (or replace) a driver; ``target`` is ``"package.module:ClassName"``."""
+    DRIVERS[driver] = target
+
+
+def driver_class(driver: str) -> Callable[[VenueConfig], Venue]:
+    try:
+        target = DRIVERS[driver]
+    except KeyError:
+        raise ConfigError(
+            f"unknown venue driver {driver!r} (known: {', '.join(sorted(DRIVERS))})"
+        ) from None
+    module_name, _, attr = target.partition(":")
+    cls = getattr(importlib.import_module(module_name), attr)
+    if not (isinstance(cls, type) and issubclass(cls, Venue)):
+        raise ConfigError(f"driver {driver!r} does not name a Venue class")
+    return cls
+
+
+def create_venue(config: VenueConfig) -> Venue:
+    return driver_class(config.driver)(config)
