@@ -44,8 +44,15 @@ def _emit_everything() -> None:
     log.info("signing with " + SECRET, venue="binance")
     log.info("headers", headers={"X-MBX-APIKEY": KEY, "Accept": "json"})
     log.info("nested", payload={"list": [f"a{SECRET}b", {"deep": KEY}]}, obj=Creds())
-    log.info("keys", api_key="plain-looking", secret="x", passphrase="pp-value", signature="sig-value",
-             token="tok-value", authorization="Bearer abc")
+    log.info(
+        "keys",
+        api_key="plain-looking",
+        secret="x",
+        passphrase="pp-value",
+        signature="sig-value",
+        token="tok-value",
+        authorization="Bearer abc",
+    )
     try:
         raise RuntimeError(f"bad secret {SECRET}")
     except RuntimeError:

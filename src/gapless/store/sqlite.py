@@ -243,7 +243,9 @@ def _insert_order(conn: sqlite3.Connection, o: Order) -> None:
                 f"(intent {o.intent_id!r})",
                 venue=o.venue,
             ) from None
-        raise DuplicateIntent(f"intent {o.intent_id!r} is already journaled", venue=o.venue) from None
+        raise DuplicateIntent(
+            f"intent {o.intent_id!r} is already journaled", venue=o.venue
+        ) from None
 
 
 def _update_order(conn: sqlite3.Connection, o: Order) -> None:

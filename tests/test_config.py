@@ -1,0 +1,309 @@
+"""Config loading: journal URL resolution, credentials by reference only, clear errors."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from pathlib import Path
+
+import orjson
+import pytest
+
+from gapless.config import load_config, parse_config, write_config, write_credentials
+from gapless.model import ConfigError
+from gapless.store import journal_path, open_journal
+from gapless.store.sqlite import SqliteJournal
+
+SECRET = "s3cr3t-value-XYZ"
+CREDS = {
+    "binance": {
+        "rest_url": "http://127.0.0.1:9001",
+        "ws_url": "ws://127.0.0.1:9002",
+        "api_key": "key-binance-123",
+        "secret": SECRET,
+        "passphrase": "",
+    },
+    "okx": {
+        "rest_url": "http://127.0.0.1:9011",
+        "ws_url": "ws://127.0.0.1:9012",
+        "api_key": "key-okx-456",
+        "secret": "okx-secret-789",
+        "passphrase": "okx-pass-000",
+    },
+}
+
+
+def write(tmp_path: Path, text: str, name: str = "gapless.toml") -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_load_with_credentials_file(tmp_path: Path) -> None:
+    write_credentials(tmp_path / "creds.json", CREDS)
+    cfg_path = write(
+        tmp_path,
+        """
+journal = "sqlite:///data/journal.sqlite"
+
+[venues.binance]
+driver = "binance"
+rest_url = "http://127.0.0.1:9001"
+ws_url = "ws://127.0.0.1:9002"
+credentials_file = "creds.json"
+
+[venues.okx]
+driver = "ccxt"
+exchange = "okx"
+credentials_file = "creds.json"   # urls come from the credentials file
+request_timeout = 3
+""",
+    )
+    cfg = load_config(cfg_path)
+    assert journal_path(cfg.journal) == tmp_path.resolve() / "data" / "journal.sqlite"
+    b, o = cfg.venues["binance"], cfg.venues["okx"]
+    assert (b.driver, b.rest_url, b.ws_url) == (
+        "binance",
+        "http://127.0.0.1:9001",
+        "ws://127.0.0.1:9002",
+    )
+    assert b.credentials.api_key == "key-binance-123" and b.credentials.secret == SECRET
+    assert o.driver == "ccxt" and o.options == {"exchange": "okx"}
+    assert o.rest_url == "http://127.0.0.1:9011" and o.request_timeout == 3.0
+    assert o.credentials.passphrase == "okx-pass-000"
+    assert SECRET not in repr(cfg)
+
+
+async def test_journal_url_opens_where_config_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg_path = write(tmp_path, 'journal = "sqlite:///j.sqlite"\n')
+    monkeypatch.chdir("/")
+    cfg = load_config(cfg_path)
+    j = open_journal(cfg.journal)
+    assert isinstance(j, SqliteJournal)
+    await j.open()
+    await j.close()
+    assert (tmp_path / "j.sqlite").exists()
+
+
+def test_absolute_journal_path_kept(tmp_path: Path) -> None:
+    cfg = parse_config(f'journal = "sqlite:///{tmp_path}/abs.db"', base_dir="/elsewhere")
+    assert journal_path(cfg.journal) == tmp_path / "abs.db"
+
+
+def test_postgres_url_passed_through() -> None:
+    cfg = parse_config('journal = "postgresql://db/gapless"')
+    assert cfg.journal == "postgresql://db/gapless"
+    with pytest.raises(ConfigError, match="not yet supported"):
+        open_journal(cfg.journal)
+
+
+def test_env_credentials() -> None:
+    text = """
+journal = "sqlite:///j.db"
+[venues.okx]
+driver = "ccxt"
+exchange = "okx"
+rest_url = "https://example.invalid"
+api_key_env = "OKX_KEY"
+secret_env = "OKX_SECRET"
+passphrase_env = "OKX_PASS"
+"""
+    env = {"OKX_KEY": "k-1234", "OKX_SECRET": SECRET, "OKX_PASS": "pp-5678"}
+    cfg = parse_config(text, environ=env)
+    c = cfg.venues["okx"].credentials
+    assert (c.api_key, c.secret, c.passphrase) == ("k-1234", SECRET, "pp-5678")
+
+    with pytest.raises(ConfigError, match="OKX_PASS is not set") as ei:
+        parse_config(text, environ={"OKX_KEY": "k-1234", "OKX_SECRET": SECRET})
+    assert SECRET not in str(ei.value)
+    with pytest.raises(ConfigError, match="empty"):
+        parse_config(text, environ={**env, "OKX_KEY": ""})
+
+
+def test_public_only_venue_has_empty_credentials() -> None:
+    cfg = parse_config(
+        'journal = "sqlite:///j.db"\n[venues.x]\ndriver = "binance"\nrest_url = "http://h"\n'
+    )
+    assert cfg.venues["x"].credentials.api_key == ""
+
+
+@pytest.mark.parametrize("key", ["api_key", "secret", "passphrase"])
+def test_inline_secrets_refused_without_echo(key: str) -> None:
+    text = f"""
+journal = "sqlite:///j.db"
+[venues.binance]
+driver = "binance"
+rest_url = "http://h"
+{key} = "{SECRET}"
+"""
+    with pytest.raises(ConfigError, match="inline") as ei:
+        parse_config(text)
+    assert SECRET not in str(ei.value)
+    assert SECRET not in repr(ei.value)
+
+
+def test_inline_secret_at_top_level_refused() -> None:
+    with pytest.raises(ConfigError, match="inline") as ei:
+        parse_config(f'journal = "sqlite:///j.db"\nsecret = "{SECRET}"\n')
+    assert SECRET not in str(ei.value)
+
+
+def test_toml_syntax_error_does_not_echo_value() -> None:
+    with pytest.raises(ConfigError, match="invalid TOML") as ei:
+        parse_config(f'journal = "sqlite:///j.db"\n[venues.b]\nfoo = {SECRET}\n')
+    assert SECRET not in str(ei.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("", "missing top-level `journal"),
+        ("journal = 5", "must be a string"),
+        ('journal = "j.db"', "not a URL"),
+        ('journal = "sqlite:///j.db"\nvenus = 1', "unknown top-level"),
+        ('journal = "sqlite:///j.db"\nvenues = 3', "must be a table"),
+        ('journal = "sqlite:///j.db"\n[venues.b]\nrest_url = "http://h"', "missing `driver`"),
+        ('journal = "sqlite:///j.db"\n[venues.b]\ndriver = "binance"', "missing `rest_url`"),
+        (
+            'journal = "sqlite:///j.db"\n[venues.b]\ndriver = 7\nrest_url = "h"',
+            r"driver must be a string",
+        ),
+        (
+            'journal = "sqlite:///j.db"\n[venues.b]\ndriver = "x"\nrest_url = "h"\nrest_ulr = "h"',
+            "unknown key",
+        ),
+        (
+            'journal = "sqlite:///j.db"\n[venues.b]\ndriver = "x"\nrest_url = "h"\nrequest_timeout = "fast"',
+            "positive number",
+        ),
+        (
+            'journal = "sqlite:///j.db"\n[venues.b]\ndriver = "x"\nrest_url = "h"\noptions = {a = 1}',
+            "table of strings",
+        ),
+        (
+            'journal = "sqlite:///j.db"\n[venues.b]\ndriver = "x"\nrest_url = "h"\napi_key_env = "K"',
+            "go together",
+        ),
+        (
+            'journal = "sqlite:///j.db"\n[venues.b]\ndriver = "x"\nrest_url = "h"\ncredentials_file = "c.json"\napi_key_env = "K"\nsecret_env = "S"',
+            "not both",
+        ),
+    ],
+)
+def test_bad_input_is_config_error(text: str, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        parse_config(text, environ={})
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_credentials_file_errors(tmp_path: Path) -> None:
+    base = 'journal = "sqlite:///j.db"\n[venues.kraken]\ndriver = "x"\nrest_url = "h"\ncredentials_file = "c.json"\n'
+    cfg = write(tmp_path, base)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(cfg)
+    write_credentials(tmp_path / "c.json", CREDS)
+    with pytest.raises(ConfigError, match="no entry 'kraken'") as ei:
+        load_config(cfg)
+    assert SECRET not in str(ei.value)
+    (tmp_path / "c.json").write_text('{"kraken": {"secret": "' + SECRET + '", oops}')
+    with pytest.raises(ConfigError, match="not valid JSON") as ei:
+        load_config(cfg)
+    assert SECRET not in str(ei.value)
+    (tmp_path / "c.json").write_text("[1, 2]")
+    with pytest.raises(ConfigError, match="JSON object"):
+        load_config(cfg)
+    (tmp_path / "c.json").write_text('{"kraken": {"api_key": "k"}}')
+    with pytest.raises(ConfigError, match="lacks api_key or secret"):
+        load_config(cfg)
+
+
+def test_credentials_entry_override(tmp_path: Path) -> None:
+    write_credentials(tmp_path / "c.json", CREDS)
+    cfg = write(
+        tmp_path,
+        'journal = "sqlite:///j.db"\n[venues.main]\ndriver = "binance"\n'
+        'credentials_file = "c.json"\ncredentials_entry = "binance"\n',
+    )
+    v = load_config(cfg).venues["main"]
+    assert v.credentials.secret == SECRET and v.rest_url == "http://127.0.0.1:9001"
+
+
+def test_write_credentials_mode_0600(tmp_path: Path) -> None:
+    p = tmp_path / "creds.json"
+    p.write_text("{}")
+    os.chmod(p, 0o644)  # pre-existing world-readable file gets tightened
+    write_credentials(p, CREDS)
+    assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    assert orjson.loads(p.read_bytes()) == CREDS
+    fresh = tmp_path / "sub" / "new.json"
+    write_credentials(fresh, CREDS)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+
+
+def test_write_config_round_trip(tmp_path: Path) -> None:
+    write_credentials(tmp_path / "creds.json", CREDS)
+    cfg_path = tmp_path / "gapless.toml"
+    write_config(
+        cfg_path,
+        "sqlite:///gapless-journal.sqlite",
+        {
+            "binance": ("binance", "http://127.0.0.1:9001", "ws://127.0.0.1:9002"),
+            "okx": ("okx", "http://127.0.0.1:9011", 'ws://127.0.0.1:9012/"q"\\'),
+        },
+        tmp_path / "creds.json",
+    )
+    text = cfg_path.read_text()
+    assert SECRET not in text and "key-binance-123" not in text
+    assert 'credentials_file = "creds.json"' in text
+    cfg = load_config(cfg_path)
+    assert set(cfg.venues) == {"binance", "okx"}
+    assert cfg.venues["okx"].ws_url == 'ws://127.0.0.1:9012/"q"\\'
+    assert cfg.venues["binance"].credentials.secret == SECRET
+    assert journal_path(cfg.journal) == tmp_path.resolve() / "gapless-journal.sqlite"
+
+
+def test_write_config_credentials_elsewhere(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    write_credentials(tmp_path / "b" / "creds.json", CREDS)
+    cfg_path = tmp_path / "a" / "gapless.toml"
+    write_config(
+        cfg_path,
+        "sqlite:///j.db",
+        {"binance": ("binance", "http://h", "")},
+        tmp_path / "b" / "creds.json",
+    )
+    assert load_config(cfg_path).venues["binance"].credentials.secret == SECRET
+
+
+def test_loaded_secrets_are_redacted_from_logs(tmp_path: Path) -> None:
+    from gapless.obs.logging import clear_secrets, configure_logging, get_logger
+
+    write_credentials(tmp_path / "creds.json", CREDS)
+    cfg_path = tmp_path / "gapless.toml"
+    write_config(
+        cfg_path, "sqlite:///j.db", {"okx": ("okx", "http://h", "")}, tmp_path / "creds.json"
+    )
+    clear_secrets()
+    buf = io.StringIO()
+    configure_logging("INFO", json=True, stream=buf)
+    try:
+        load_config(cfg_path)
+        get_logger("t").info("debugging", blob="okx-secret-789 and okx-pass-000")
+        assert "okx-secret-789" not in buf.getvalue() and "okx-pass-000" not in buf.getvalue()
+    finally:
+        import logging
+
+        import structlog
+
+        for h in list(logging.getLogger().handlers):
+            if getattr(h, "_gapless", False):
+                logging.getLogger().removeHandler(h)
+        structlog.reset_defaults()
+        clear_secrets()
