@@ -1,0 +1,3 @@
+from gapless.cli.main import main
+
+main()

@@ -1,0 +1,143 @@
+"""The engine end to end: Binance simulator over loopback, real adapter, real SQLite journal."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from gapless.engine import Engine
+from gapless.model import OrderIntent, OrderState, OrderType, Side, TimeInForce
+from gapless.model.errors import (
+    FilterViolation,
+    InsufficientBalance,
+    InvalidIntent,
+    UnknownSymbol,
+)
+
+SYM = "BTC/USDT"
+
+
+def intent(iid: str, side: Side = Side.BUY, type_: OrderType = OrderType.LIMIT, qty: str = "0.01",
+           price: Decimal | None = None, tif: TimeInForce = TimeInForce.GTC, symbol: str = SYM) -> OrderIntent:
+    return OrderIntent(intent_id=iid, venue="binance", symbol=symbol, side=side, type=type_,
+                       qty=Decimal(qty), price=price, tif=tif)
+
+
+async def far_bid(engine: Engine) -> Decimal:
+    venue = engine.venue("binance")
+    book = await venue.order_book(SYM, 5)
+    return venue.instrument(SYM).round_price(book.bids[0].price * Decimal("0.9"), Side.BUY)
+
+
+def venue_orders(sim: Any) -> list[Any]:
+    return [o for o in sim.exchange.user_orders() if o.symbol == SYM]
+
+
+async def test_resting_order_is_journaled_then_cancelled(engine: Engine, sim: Any) -> None:
+    price = await far_bid(engine)
+    order = await engine.submit(intent("rest-1", price=price))
+    assert order.state is OrderState.ACCEPTED
+    assert order.venue_order_id
+    stored = await engine.journal.get("rest-1")
+    assert stored is not None and stored.state is OrderState.ACCEPTED
+    assert stored.client_order_id == order.client_order_id
+    assert [o.client_order_id for o in venue_orders(sim)] == [order.client_order_id]
+    assert order.times.journaled <= order.times.sent <= order.times.acked
+
+    done = await engine.cancel("rest-1")
+    assert done.state is OrderState.CANCELED
+    stored = await engine.journal.get("rest-1")
+    assert stored is not None and stored.state is OrderState.CANCELED
+
+
+async def test_market_order_fills_and_fills_are_journaled(engine: Engine) -> None:
+    order = await engine.submit(intent("mkt-1", type_=OrderType.MARKET, qty="0.02"))
+    assert order.state is OrderState.FILLED
+    assert order.filled_qty == Decimal("0.02")
+    fills = await engine.journal.fills("mkt-1")
+    assert sum((f.qty for f in fills), Decimal(0)) == Decimal("0.02")
+    assert len({f.trade_id for f in fills}) == len(fills)
+    assert order.avg_price is not None and order.avg_price > 0
+
+
+async def test_resubmitting_an_intent_does_not_duplicate(engine: Engine, sim: Any) -> None:
+    price = await far_bid(engine)
+    a = await engine.submit(intent("dup-1", price=price))
+    b = await engine.submit(intent("dup-1", price=price))
+    assert a.client_order_id == b.client_order_id
+    assert len([o for o in venue_orders(sim) if o.client_order_id == a.client_order_id]) == 1
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        (dict(symbol="DOGE/USDT"), UnknownSymbol),
+        (dict(qty="0.000001"), FilterViolation),
+        (dict(qty="-1"), InvalidIntent),
+        (dict(qty="5000"), InsufficientBalance),
+    ],
+)
+async def test_bad_intents_are_typed_and_journal_nothing(
+    engine: Engine, sim: Any, bad: dict[str, Any], error: type[Exception]
+) -> None:
+    price = await far_bid(engine)
+    kw: dict[str, Any] = dict(price=price)
+    kw.update(bad)
+    with pytest.raises(error):
+        await engine.submit(intent("bad-1", **kw))
+    assert await engine.journal.get("bad-1") is None
+    assert venue_orders(sim) == []
+
+
+async def test_venue_rejection_is_final_and_journaled(engine: Engine) -> None:
+    venue = engine.venue("binance")
+    book = await venue.order_book(SYM, 5)
+    crossing = book.asks[0].price + venue.instrument(SYM).tick_size * 10
+    order = await engine.submit(intent("po-1", price=crossing, tif=TimeInForce.POST_ONLY))
+    assert order.state is OrderState.REJECTED
+    stored = await engine.journal.get("po-1")
+    assert stored is not None and stored.state is OrderState.REJECTED and stored.reject_reason
+
+
+async def test_lost_response_is_resolved_by_query_not_resent(engine: Engine, sim: Any) -> None:
+    price = await far_bid(engine)
+    sim.faults.drop_response_next = 1
+    order = await engine.submit(intent("lost-1", price=price))
+    assert order.state is OrderState.ACCEPTED  # found by client id after the unknown outcome
+    mine = [o for o in venue_orders(sim) if o.client_order_id == order.client_order_id]
+    assert len(mine) == 1
+
+
+async def test_refused_connection_is_retried_then_rejected_without_landing(engine: Engine, sim: Any) -> None:
+    price = await far_bid(engine)
+    sim.faults.outage = "refuse"
+    try:
+        order = await engine.submit(intent("out-1", price=price))
+    finally:
+        sim.faults.outage = None
+    assert order.state in (OrderState.REJECTED, OrderState.ACCEPTED)
+    mine = [o for o in venue_orders(sim) if o.client_order_id == order.client_order_id]
+    assert len(mine) == (1 if order.state is OrderState.ACCEPTED else 0)
+
+
+async def test_partial_fill_arrives_on_private_stream(engine: Engine, sim: Any) -> None:
+    await engine.close()  # restart with streams on
+    await engine.start(streams=True)
+    await asyncio.sleep(0.3)
+    venue = engine.venue("binance")
+    book = await venue.order_book(SYM, 5)
+    price = book.asks[0].price + venue.instrument(SYM).tick_size * 1000
+    order = await engine.submit(intent("ps-1", side=Side.SELL, qty="0.05", price=price))
+    assert order.state is OrderState.ACCEPTED
+    sim.exchange.synthetic_take(SYM, "BUY", Decimal("0.02"), price)
+    for _ in range(200):
+        if order.state is OrderState.PARTIALLY_FILLED:
+            break
+        await asyncio.sleep(0.02)
+    assert order.state is OrderState.PARTIALLY_FILLED
+    assert order.filled_qty == Decimal("0.02")
+    fills = await engine.journal.fills("ps-1")
+    assert sum((f.qty for f in fills), Decimal(0)) == Decimal("0.02")
