@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,8 @@ import pytest
 from gapless.model import ConfigError, JournalError
 from gapless.store import journal_path, open_journal
 from gapless.store.sqlite import SCHEMA_VERSION, SqliteJournal
+
+from .test_journal_contract import make_order
 
 
 async def test_schema_version_and_pragmas(tmp_path: Path) -> None:
@@ -57,10 +62,6 @@ async def test_newer_schema_refused(tmp_path: Path) -> None:
 
 
 async def test_decimals_stored_as_exact_text(tmp_path: Path) -> None:
-    from decimal import Decimal
-
-    from .test_journal_contract import make_order
-
     db = tmp_path / "j.db"
     j = SqliteJournal(db)
     await j.open()
@@ -146,3 +147,59 @@ def test_sigkill_mid_stream_keeps_every_acknowledged_write(tmp_path: Path) -> No
     conn.close()
     missing = set(printed) - stored
     assert not missing, f"{len(missing)} acknowledged writes lost: {sorted(missing)[:5]}"
+
+
+async def test_sqlite_errors_surface_as_journal_error(tmp_path: Path) -> None:
+    j = SqliteJournal(tmp_path / "j.db")
+    await j.open()
+    try:
+        with pytest.raises(JournalError, match="no such table"):
+            await j._write(lambda c: c.execute("INSERT INTO nope VALUES (1)"))
+        # the writer is still healthy afterwards
+        await j.record_new(make_order(1))
+        assert await j.get("intent-1") is not None
+    finally:
+        await j.close()
+
+
+async def test_failed_batch_fails_every_caller_in_it(tmp_path: Path) -> None:
+    """A batch whose transaction dies reports failure to all its callers: no write is
+    acknowledged without being stored, and none is stored while reported failed."""
+    j = SqliteJournal(tmp_path / "j.db")
+    await j.open()
+    try:
+        # hold the writer so everything below queues up and is committed in few batches
+        gate = threading.Event()
+        blocker = asyncio.create_task(j._write(lambda c: gate.wait(10)))
+        calls = [asyncio.create_task(j.record_new(make_order(i))) for i in range(30)]
+        poison = asyncio.create_task(j._write(lambda c: c.execute("ROLLBACK")))
+        calls += [asyncio.create_task(j.record_new(make_order(i))) for i in range(30, 60)]
+        await asyncio.sleep(0)  # every task has enqueued its job
+        gate.set()
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        poisoned = await asyncio.gather(blocker, poison, return_exceptions=True)
+        assert isinstance(poisoned[1], JournalError)
+        failed = [r for r in [*results, poisoned[0]] if r is not None and r is not True]
+        assert failed and all(isinstance(r, JournalError) for r in failed)  # batch-mates too
+        stored = {o.intent_id for o in await j.all_orders()}
+        for i, r in enumerate(results):
+            assert (r is None) == (f"intent-{i}" in stored)
+        await j.record_new(make_order("after"))  # the writer recovered
+    finally:
+        await j.close()
+
+
+async def test_close_never_drops_a_write_silently(tmp_path: Path) -> None:
+    j = SqliteJournal(tmp_path / "j.db")
+    await j.open()
+    tasks = [asyncio.create_task(j.record_new(make_order(i))) for i in range(50)]
+    await asyncio.sleep(0)  # let some of them enqueue
+    await j.close()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    j2 = SqliteJournal(tmp_path / "j.db")
+    await j2.open()
+    stored = {o.intent_id for o in await j2.all_orders()}
+    await j2.close()
+    for i, r in enumerate(results):
+        assert r is None or isinstance(r, JournalError)
+        assert (r is None) == (f"intent-{i}" in stored)
