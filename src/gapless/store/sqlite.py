@@ -371,6 +371,10 @@ class _Writer(threading.Thread):
                 except Exception as e:
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
+                    if isinstance(e, sqlite3.Error):
+                        err = JournalError(f"journal write failed: {e}")
+                        err.__cause__ = e
+                        e = err
                     results.append((False, e))
                 else:
                     conn.execute("RELEASE job")
