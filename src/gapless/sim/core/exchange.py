@@ -82,7 +82,10 @@ class Exchange:
             self.TEST_ACCOUNT: Account(self.TEST_ACCOUNT, self._initial_balances),
             MM_ACCOUNT: Account(MM_ACCOUNT, unlimited=True),
         }
+        old = getattr(self, "books", {})
         self.books: dict[str, OrderBook] = {s: OrderBook(s) for s in self.specs}
+        for s, b in old.items():  # book update ids stay monotonic across resets
+            self.books[s].update_id = b.update_id
         self.orders: dict[int, Order] = {}
         self.fills: list[Fill] = []  # user-side fills (both sides when users trade each other)
         self._order_ids = itertools.count(1)

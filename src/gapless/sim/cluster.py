@@ -1,0 +1,132 @@
+"""Start and stop venue simulators on loopback sockets.
+
+``SKINS`` maps a venue name to a factory ``(seed=..., **options) -> VenueSim``; later skins
+register themselves here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from .admin import add_admin_routes
+from .context import VenueSim
+from .core.exchange import Exchange
+from .core.faults import Faults
+from .core.liquidity import Liquidity
+
+
+def _binance(**kw: Any) -> VenueSim:
+    from .binance.app import build
+
+    return build(**kw)
+
+
+SKINS: dict[str, Callable[..., VenueSim]] = {"binance": _binance}
+
+
+def register_skin(venue: str, factory: Callable[..., VenueSim]) -> None:
+    SKINS[venue] = factory
+
+
+class RunningSim:
+    def __init__(self, sim: VenueSim, runner: web.AppRunner, host: str, port: int) -> None:
+        self._sim = sim
+        self._runner = runner
+        self.venue = sim.venue
+        self.host = host
+        self.port = port
+        self.rest_url = f"http://{host}:{port}"
+        self.ws_url = f"ws://{host}:{port}"
+        self.api_key = sim.api_key
+        self.secret = sim.secret
+        self.ed25519_api_key = sim.ed25519_api_key
+        self.ed25519_private_key_pem = sim.ed25519_private_key_pem
+        self.passphrase = sim.passphrase
+
+    @property
+    def exchange(self) -> Exchange:
+        return self._sim.exchange
+
+    @property
+    def faults(self) -> Faults:
+        return self._sim.faults
+
+    @property
+    def liquidity(self) -> Liquidity:
+        return self._sim.liquidity
+
+    def reset(self) -> None:
+        self._sim.reset()
+
+    def credentials(self) -> dict[str, str]:
+        return {"rest_url": self.rest_url, "ws_url": self.ws_url, "api_key": self.api_key,
+                "secret": self.secret, "passphrase": self.passphrase}
+
+    async def stop(self) -> None:
+        for hook in self._sim.stop_hooks:
+            await hook()
+        await self._runner.cleanup()
+
+
+async def start_venue_sim(venue: str, *, host: str = "127.0.0.1", port: int = 0, seed: int = 1,
+                          **options: Any) -> RunningSim:
+    """Start one venue simulator. ``options`` go to the skin factory (binance: tick_interval
+    seconds between liquidity ticks, 0 = frozen mid; ping_interval; ban_seconds)."""
+    try:
+        factory = SKINS[venue]
+    except KeyError:
+        raise ValueError(f"no simulator skin for venue {venue!r}; have {sorted(SKINS)}") from None
+    sim = factory(seed=seed, **options)
+    add_admin_routes(sim.app, sim)
+    runner = web.AppRunner(sim.app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    server = site._server
+    assert server is not None
+    bound = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+    for hook in sim.start_hooks:
+        await hook()
+    return RunningSim(sim, runner, host, bound)
+
+
+class SimCluster:
+    """Several venue sims; ``port_base=0`` binds ephemeral ports, otherwise base, base+1, ..."""
+
+    def __init__(self, venues: list[str], *, host: str = "127.0.0.1", port_base: int = 0,
+                 seed: int = 1, **options: Any) -> None:
+        self.venues = venues
+        self.host = host
+        self.port_base = port_base
+        self.seed = seed
+        self.options = options
+        self.sims: dict[str, RunningSim] = {}
+
+    async def start(self) -> SimCluster:
+        for i, v in enumerate(self.venues):
+            port = self.port_base + i if self.port_base else 0
+            self.sims[v] = await start_venue_sim(v, host=self.host, port=port, seed=self.seed,
+                                                 **self.options)
+        return self
+
+    async def stop(self) -> None:
+        for s in self.sims.values():
+            await s.stop()
+        self.sims.clear()
+
+    def __getitem__(self, venue: str) -> RunningSim:
+        return self.sims[venue]
+
+    def credentials(self) -> dict[str, dict[str, str]]:
+        return {v: s.credentials() for v, s in self.sims.items()}
+
+    async def __aenter__(self) -> SimCluster:
+        return await self.start()
+
+    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.stop()
