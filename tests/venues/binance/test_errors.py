@@ -10,8 +10,8 @@ from gapless.model.errors import (
     InsufficientFunds,
     InvalidOrder,
     MalformedResponse,
-    Outcome,
     OrderNotFound,
+    Outcome,
     RateLimited,
     Rejected,
     ServerError,
@@ -83,3 +83,9 @@ def test_503_depends_on_whether_the_request_mutates() -> None:
 def test_codes_are_kept() -> None:
     err = map_error(400, {}, body(-2013, "Order does not exist."))
     assert err.code == -2013 and "does not exist" in str(err)
+
+
+def test_503_with_internal_error_body() -> None:
+    raw = body(-1001, "Internal error; unable to process your request. Please try again.")
+    assert isinstance(map_error(503, {}, raw, mutating=False), VenueUnavailable)
+    assert isinstance(map_error(503, {}, raw, mutating=True), ServerError)

@@ -93,13 +93,13 @@ def map_error(
     if status == 429 or code in _RATE_CODES:
         return RateLimited(msg or "rate limited", venue=venue, code=code,
                            retry_after=retry_after(headers))
-    if code in _UNKNOWN_CODES:
-        return ServerError(msg or "execution status unknown", venue=venue, code=code)
     if status >= 500:
         if code in _UNAVAILABLE_CODES or (status == 503 and not mutating):
             return VenueUnavailable(msg or f"HTTP {status}", venue=venue, code=code,
                                     retry_after=retry_after(headers))
         return ServerError(msg or f"HTTP {status}", venue=venue, code=code)
+    if code in _UNKNOWN_CODES:
+        return ServerError(msg or "execution status unknown", venue=venue, code=code)
     if err is None:
         if status in (401, 403):
             return AuthError(f"HTTP {status}", venue=venue)
