@@ -26,6 +26,7 @@ def _binance(**kw: Any) -> VenueSim:
 
 
 SKINS: dict[str, Callable[..., VenueSim]] = {"binance": _binance}
+SKINS["bybit"] = lambda **kw: __import__("gapless.sim.bybit", fromlist=["build"]).build(**kw)
 
 
 def register_skin(venue: str, factory: Callable[..., VenueSim]) -> None:
