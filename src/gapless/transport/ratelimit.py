@@ -212,7 +212,7 @@ class RateLimiter:
                 continue
             now_m = self._clock.monotonic()
             if self._banned_until > now_m:
-                self._fail_all(self._ban_error(now_m))
+                self._fail_all_banned()
                 return
             w = self._wait(costs, now_m)
             if w > 0.0:
@@ -243,11 +243,12 @@ class RateLimiter:
             self._timer = None
         self._drain()
 
-    def _fail_all(self, exc: BaseException) -> None:
+    def _fail_all_banned(self) -> None:
         heap, self._heap = self._heap, []
+        now_m = self._clock.monotonic()
         for _, _, _, fut in heap:
             if not fut.done():
-                fut.set_exception(exc)
+                fut.set_exception(self._ban_error(now_m))  # one instance per waiter
         self._disarm()
 
     def _ban_error(self, now_m: float) -> RateLimited:
@@ -316,7 +317,7 @@ class RateLimiter:
         if banned:
             dur = retry_after if retry_after is not None and retry_after > 0 else self._default_ban_s
             self._banned_until = max(self._banned_until, now_m + dur)
-            self._fail_all(self._ban_error(now_m))
+            self._fail_all_banned()
             return
         if retry_after is not None and retry_after > 0:
             self._blocked_until = max(self._blocked_until, now_m + retry_after)
