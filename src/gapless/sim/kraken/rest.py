@@ -1,0 +1,621 @@
+"""``/0/public/*`` and ``/0/private/*`` handlers over the shared matching core."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import secrets
+import time
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from aiohttp import web
+
+from ..core.exchange import Exchange
+from ..core.faults import Faults
+from ..core.models import (
+    BUY,
+    CANCELED,
+    FILLED,
+    GTC,
+    IOC,
+    LIMIT,
+    LIMIT_MAKER,
+    MARKET,
+    SELL,
+    Fill,
+    Order,
+    Rejection,
+    UnknownOrder,
+)
+from . import errors
+from .auth import KeyStore
+from .errors import KrakenError, invalid_argument
+from .limits import Limits, cancel_cost
+from .names import PairInfo, fmt, make_txid, pair_info
+
+ZERO = Decimal(0)
+MAKER_FEE = Decimal("0.0016")
+TAKER_FEE = Decimal("0.0026")
+PAGE = 50
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_HEX32_RE = re.compile(r"^[0-9a-fA-F]{32}$")
+_FREE_RE = re.compile(r"^[\x20-\x7e]{1,18}$")
+MUTATING = frozenset({"AddOrder", "CancelOrder", "CancelAll"})
+
+
+def valid_cl_ord_id(value: str) -> bool:
+    return bool(_UUID_RE.match(value) or _HEX32_RE.match(value) or _FREE_RE.match(value))
+
+
+def truthy(value: str | None) -> bool:
+    return value is not None and value.lower() in ("true", "1", "yes")
+
+
+def envelope(result: Any) -> web.Response:
+    return web.Response(body=orjson.dumps({"error": [], "result": result}),
+                        content_type="application/json")
+
+
+def error_response(err: KrakenError) -> web.Response:
+    return web.Response(status=err.status, body=orjson.dumps({"error": [err.message]}),
+                        content_type="application/json")
+
+
+class KrakenState:
+    """Skin state beside the core: txids, userrefs, which orders carry a ``cl_ord_id``."""
+
+    def __init__(self, exchange: Exchange, salt: str) -> None:
+        self.exchange = exchange
+        self.salt = salt
+        self.pairs: dict[str, PairInfo] = {s: pair_info(spec) for s, spec in exchange.specs.items()}
+        self.by_name: dict[str, PairInfo] = {}
+        for p in self.pairs.values():
+            for name in (p.key, p.altname, p.wsname, p.symbol):
+                self.by_name[name] = p
+        self.assets = {a.code: a for p in self.pairs.values() for a in (p.base, p.quote)}
+        self.asset_of = {canon: info for p in self.pairs.values()
+                         for canon, info in ((p.symbol.split("/")[0], p.base),
+                                             (p.symbol.split("/")[1], p.quote))}
+        self.reset()
+
+    def reset(self) -> None:
+        self.txid_of: dict[int, str] = {}
+        self.order_of: dict[str, int] = {}
+        self.trade_txid_of: dict[int, str] = {}
+        self.trade_of: dict[str, int] = {}
+        self.userref: dict[int, int] = {}
+        self.cl_ord_id: dict[int, str] = {}
+        self.post_only: set[int] = set()
+        self.ws_tokens: set[str] = set()
+        self._anon = itertools.count(1)
+
+    def pair(self, name: str | None) -> PairInfo:
+        if not name:
+            raise invalid_argument("pair")
+        p = self.by_name.get(name) or self.by_name.get(name.upper())
+        if p is None:
+            raise KrakenError(errors.UNKNOWN_PAIR)
+        return p
+
+    def txid(self, order_id: int) -> str:
+        t = self.txid_of.get(order_id)
+        if t is None:
+            t = make_txid("O", order_id, self.salt)
+            self.txid_of[order_id] = t
+            self.order_of[t] = order_id
+        return t
+
+    def trade_txid(self, trade_id: int) -> str:
+        t = self.trade_txid_of.get(trade_id)
+        if t is None:
+            t = make_txid("T", trade_id, self.salt)
+            self.trade_txid_of[trade_id] = t
+            self.trade_of[t] = trade_id
+        return t
+
+    # ------------------------------------------------------------- views
+    def status(self, o: Order) -> str:
+        if o.is_open:
+            return "open"
+        if o.status == FILLED:
+            return "closed"
+        return "canceled"  # CANCELED and EXPIRED (IOC / market remainders)
+
+    def fee_quote(self, f: Fill) -> Decimal:
+        """Fees are reported in quote currency (Kraken's default), whatever the core charged."""
+        return f.fee * f.price if f.side == BUY else f.fee
+
+    def order_info(self, o: Order, with_trades: bool) -> dict[str, Any]:
+        p = self.pairs[o.symbol]
+        lot, px, cost_d = p.lot_decimals, p.pair_decimals, p.cost_decimals
+        side = "buy" if o.side == BUY else "sell"
+        otype = "market" if o.type == MARKET else "limit"
+        price = fmt(o.price, px) if o.price is not None and o.type != MARKET else fmt(ZERO, px)
+        vol = o.qty if o.qty is not None else (o.quote_qty or ZERO)
+        desc = f"{side} {fmt(vol, lot)} {p.altname} @ {otype}" + (f" {price}" if otype == "limit" else "")
+        fee = sum((self.fee_quote(f) for f in o.fills), ZERO)
+        flags = ["fciq"]
+        if o.order_id in self.post_only:
+            flags.insert(0, "post")
+        if o.qty is None:
+            flags.append("viqc")
+        info: dict[str, Any] = {
+            "refid": None,
+            "status": self.status(o),
+            "reason": None if o.is_open or o.status == FILLED else (
+                "User requested" if o.status == CANCELED else "Insufficient liquidity"),
+            "opentm": o.created / 1000,
+            "closetm": o.updated / 1000 if not o.is_open else 0,
+            "starttm": 0,
+            "expiretm": 0,
+            "descr": {"pair": p.altname, "type": side, "ordertype": otype, "price": price,
+                      "price2": fmt(ZERO, px), "leverage": "none", "order": desc, "close": ""},
+            "vol": fmt(vol, lot),
+            "vol_exec": fmt(o.filled, lot),
+            "cost": fmt(o.cum_quote, cost_d),
+            "fee": fmt(fee, cost_d),
+            "price": fmt(o.cum_quote / o.filled if o.filled else ZERO, px + 2),
+            "stopprice": fmt(ZERO, px),
+            "limitprice": fmt(ZERO, px),
+            "misc": "",
+            "oflags": ",".join(flags),
+            "timeinforce": o.tif if o.type != MARKET else "IOC",
+        }
+        if o.order_id in self.userref:
+            info["userref"] = self.userref[o.order_id]
+        if o.order_id in self.cl_ord_id:
+            info["cl_ord_id"] = self.cl_ord_id[o.order_id]
+        if with_trades and o.fills:
+            info["trades"] = [self.trade_txid(f.trade_id) for f in o.fills]
+        return info
+
+    def trade_info(self, f: Fill) -> dict[str, Any]:
+        p = self.pairs[f.symbol]
+        o = self.exchange.orders.get(f.order_id)
+        return {
+            "ordertxid": self.txid(f.order_id),
+            "postxid": make_txid("T", f.trade_id + 10**9, self.salt),
+            "pair": p.key,
+            "time": f.time / 1000,
+            "type": "buy" if f.side == BUY else "sell",
+            "ordertype": "market" if o is not None and o.type == MARKET else "limit",
+            "price": fmt(f.price, p.pair_decimals),
+            "cost": fmt(f.quote_qty, p.cost_decimals),
+            "fee": fmt(self.fee_quote(f), p.cost_decimals),
+            "vol": fmt(f.qty, p.lot_decimals),
+            "margin": fmt(ZERO, p.cost_decimals),
+            "leverage": "0",
+            "misc": "",
+            "trade_id": f.trade_id,
+            "maker": f.is_maker,
+        }
+
+
+Handler = Callable[[dict[str, str]], Any]
+
+
+class RestApi:
+    def __init__(self, exchange: Exchange, faults: Faults, state: KrakenState, keys: KeyStore,
+                 limits: Limits) -> None:
+        self.ex = exchange
+        self.faults = faults
+        self.st = state
+        self.keys = keys
+        self.limits = limits
+        self.public: dict[str, Handler] = {
+            "Time": self.time_, "SystemStatus": self.system_status, "Assets": self.assets,
+            "AssetPairs": self.asset_pairs, "Depth": self.depth, "Ticker": self.ticker,
+        }
+        self.private: dict[str, Handler] = {
+            "Balance": self.balance, "BalanceEx": self.balance_ex, "AddOrder": self.add_order,
+            "CancelOrder": self.cancel_order, "CancelAll": self.cancel_all,
+            "QueryOrders": self.query_orders, "OpenOrders": self.open_orders,
+            "ClosedOrders": self.closed_orders, "TradesHistory": self.trades_history,
+            "QueryTrades": self.query_trades, "GetWebSocketsToken": self.ws_token,
+        }
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_route("*", "/0/public/{method}", self.handle_public)
+        app.router.add_post("/0/private/{method}", self.handle_private)
+
+    # ------------------------------------------------------------ plumbing
+    async def _pre(self, request: web.Request) -> web.StreamResponse | None:
+        if self.faults.outage == "refuse":
+            await self._drop(request, "close")
+        if self.faults.latency_ms:
+            await asyncio.sleep(self.faults.latency_ms / 1000)
+        if self.faults.outage == "503":
+            return error_response(KrakenError(errors.UNAVAILABLE, status=503))
+        return None
+
+    async def _drop(self, request: web.Request, mode: str) -> None:
+        if mode == "hang":
+            await asyncio.sleep(3600)
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+        raise asyncio.CancelledError()
+
+    async def handle_public(self, request: web.Request) -> web.StreamResponse:
+        early = await self._pre(request)
+        if early is not None:
+            return early
+        fn = self.public.get(request.match_info["method"])
+        if fn is None:
+            return error_response(KrakenError(errors.UNKNOWN_METHOD, status=404))
+        params = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            params.update(_parse_body(await request.read(), request.content_type))
+        try:
+            return envelope(fn(params))
+        except KrakenError as e:
+            return error_response(e)
+
+    async def handle_private(self, request: web.Request) -> web.StreamResponse:
+        early = await self._pre(request)
+        if early is not None:
+            return early
+        method = request.match_info["method"]
+        fn = self.private.get(method)
+        if fn is None:
+            return error_response(KrakenError(errors.UNKNOWN_METHOD, status=404))
+        body = await request.read()
+        try:
+            params = _parse_body(body, request.content_type)
+            self.keys.check(request.headers.get("API-Key"), request.headers.get("API-Sign"),
+                            request.path, params.get("nonce"), body)
+            self.limits.charge_rest(self.keys.api_key, method)
+            result = fn(params)
+        except KrakenError as e:
+            return error_response(e)
+        if method in MUTATING:
+            mode = self.faults.take_drop_response()
+            if mode is not None:
+                await self._drop(request, mode)
+        return envelope(result)
+
+    # ------------------------------------------------------------ public
+    def time_(self, _: dict[str, str]) -> dict[str, Any]:
+        now = self.ex.time_ms() / 1000
+        return {"unixtime": int(now), "rfc1123": formatdate(now, usegmt=True)}
+
+    def system_status(self, _: dict[str, str]) -> dict[str, Any]:
+        ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.ex.time_ms() / 1000))
+        return {"status": "online", "timestamp": ts}
+
+    def assets(self, params: dict[str, str]) -> dict[str, Any]:
+        wanted = set(params["asset"].split(",")) if params.get("asset") else None
+        out = {}
+        for a in self.st.assets.values():
+            if wanted is None or a.code in wanted or a.altname in wanted:
+                out[a.code] = {"aclass": "currency", "altname": a.altname, "decimals": a.decimals,
+                               "display_decimals": a.display_decimals, "status": "enabled"}
+        if not out:
+            raise KrakenError("EQuery:Unknown asset")
+        return out
+
+    def asset_pairs(self, params: dict[str, str]) -> dict[str, Any]:
+        pairs = ([self.st.pair(n) for n in params["pair"].split(",")] if params.get("pair")
+                 else list(self.st.pairs.values()))
+        out = {}
+        for p in pairs:
+            spec = self.ex.specs[p.symbol]
+            out[p.key] = {
+                "altname": p.altname, "wsname": p.wsname, "aclass_base": "currency",
+                "base": p.base.code, "aclass_quote": "currency", "quote": p.quote.code,
+                "lot": "unit", "cost_decimals": p.cost_decimals, "pair_decimals": p.pair_decimals,
+                "lot_decimals": p.lot_decimals, "lot_multiplier": 1, "leverage_buy": [],
+                "leverage_sell": [],
+                "fees": [[0, float(TAKER_FEE * 100)], [50000, 0.24], [100000, 0.22]],
+                "fees_maker": [[0, float(MAKER_FEE * 100)], [50000, 0.14], [100000, 0.12]],
+                "fee_volume_currency": "ZUSD", "margin_call": 80, "margin_stop": 40,
+                "ordermin": f"{spec.min_qty:f}", "costmin": f"{spec.min_notional:f}",
+                "tick_size": f"{spec.tick:f}", "status": "online",
+            }
+        return out
+
+    def depth(self, params: dict[str, str]) -> dict[str, Any]:
+        p = self.st.pair(params.get("pair"))
+        try:
+            count = int(params.get("count", "100"))
+        except ValueError:
+            raise invalid_argument("count") from None
+        count = max(1, min(count, 500))
+        _, bids, asks = self.ex.depth(p.symbol, count)
+        ts = int(self.ex.time_ms() / 1000)
+
+        def lv(levels: list[tuple[Decimal, Decimal]]) -> list[list[Any]]:
+            return [[fmt(px, p.pair_decimals), fmt(q, p.lot_decimals), ts] for px, q in levels]
+
+        return {p.key: {"asks": lv(asks), "bids": lv(bids)}}
+
+    def ticker(self, params: dict[str, str]) -> dict[str, Any]:
+        pairs = ([self.st.pair(n) for n in params["pair"].split(",")] if params.get("pair")
+                 else list(self.st.pairs.values()))
+        out = {}
+        for p in pairs:
+            bid, ask = self.ex.best_bid_ask(p.symbol)
+            b = bid or (ZERO, ZERO)
+            a = ask or (ZERO, ZERO)
+            last = [f for f in self.ex.fills if f.symbol == p.symbol][-1:]
+            lp = last[0].price if last else (b[0] + a[0]) / 2
+            px = fmt(lp, p.pair_decimals)
+            out[p.key] = {
+                "a": [fmt(a[0], p.pair_decimals), "1", fmt(a[1], p.lot_decimals)],
+                "b": [fmt(b[0], p.pair_decimals), "1", fmt(b[1], p.lot_decimals)],
+                "c": [px, "0"], "v": ["0", "0"], "p": [px, px], "t": [0, 0],
+                "l": [px, px], "h": [px, px], "o": px,
+            }
+        return out
+
+    # ------------------------------------------------------------ private
+    def _account(self) -> dict[str, tuple[Decimal, Decimal]]:
+        return self.ex.account().snapshot()
+
+    def balance(self, _: dict[str, str]) -> dict[str, Any]:
+        out = {}
+        for canon, (free, locked) in self._account().items():
+            a = self.st.asset_of.get(canon)
+            if a is not None:
+                out[a.code] = fmt(free + locked, a.decimals)
+        return out
+
+    def balance_ex(self, _: dict[str, str]) -> dict[str, Any]:
+        out = {}
+        for canon, (free, locked) in self._account().items():
+            a = self.st.asset_of.get(canon)
+            if a is not None:
+                out[a.code] = {"balance": fmt(free + locked, a.decimals),
+                               "hold_trade": fmt(locked, a.decimals)}
+        return out
+
+    def add_order(self, q: dict[str, str]) -> dict[str, Any]:
+        p = self.st.pair(q.get("pair"))
+        spec = self.ex.specs[p.symbol]
+        side = {"buy": BUY, "sell": SELL}.get(q.get("type", ""))
+        if side is None:
+            raise invalid_argument("type")
+        ordertype = q.get("ordertype", "")
+        if ordertype not in ("limit", "market"):
+            raise invalid_argument("ordertype")
+        flags = {f for f in q.get("oflags", "").split(",") if f}
+        if flags - {"post", "fcib", "fciq", "nompp", "viqc"}:
+            raise invalid_argument("oflags")
+        tif = q.get("timeinforce", "GTC").upper()
+        if tif not in ("GTC", "IOC"):
+            raise invalid_argument("timeinforce")
+        vol = _decimal(q.get("volume"), "volume")
+        price: Decimal | None = None
+        if ordertype == "limit":
+            price = _decimal(q.get("price"), "price")
+            if price <= 0:
+                raise invalid_argument("price")
+            if price % spec.tick != 0:
+                raise KrakenError(f"{errors.INVALID_PRICE}:{p.altname} price can only be specified "
+                                  f"up to {p.pair_decimals} decimals.")
+        elif "post" in flags:
+            raise invalid_argument("oflags")
+        if vol <= 0:
+            raise invalid_argument("volume")
+        viqc = "viqc" in flags
+        if not viqc:
+            if vol % spec.step != 0:
+                raise invalid_argument("volume")
+            if vol < spec.min_qty:
+                raise KrakenError(errors.ORDER_MINIMUM)
+            if price is not None and price * vol < spec.min_notional:
+                raise KrakenError(errors.COST_MINIMUM)
+        cl = q.get("cl_ord_id")
+        uref_raw = q.get("userref")
+        if cl is not None and uref_raw is not None:
+            raise invalid_argument("cl_ord_id")
+        if cl is not None and not valid_cl_ord_id(cl):
+            raise invalid_argument("cl_ord_id")
+        userref: int | None = None
+        if uref_raw is not None:
+            try:
+                userref = int(uref_raw)
+            except ValueError:
+                raise invalid_argument("userref") from None
+            if not -(2**31) <= userref < 2**31:
+                raise invalid_argument("userref")
+        core_type = MARKET if ordertype == "market" else (LIMIT_MAKER if "post" in flags else LIMIT)
+        core_tif = IOC if tif == "IOC" else GTC
+        validate = truthy(q.get("validate"))
+        self.limits.charge_trade(p.symbol, 1)
+        client_id = cl if cl is not None else f"~{secrets.token_hex(8)}"
+        try:
+            order = self.ex.place_order(
+                symbol=p.symbol, side=side, type=core_type, tif=core_tif, price=price,
+                qty=None if viqc else vol, quote_qty=vol if viqc else None, client_id=client_id,
+                test=validate)
+        except Rejection as r:
+            raise _rejection(r) from None
+        lot = p.lot_decimals
+        desc = f"{q['type']} {fmt(vol, lot)} {p.altname} @ {ordertype}" + (
+            f" {fmt(price, p.pair_decimals)}" if price is not None else "")
+        if validate:
+            return {"descr": {"order": desc}}
+        if cl is not None:
+            self.st.cl_ord_id[order.order_id] = cl
+        if userref is not None:
+            self.st.userref[order.order_id] = userref
+        if "post" in flags:
+            self.st.post_only.add(order.order_id)
+        return {"descr": {"order": desc}, "txid": [self.st.txid(order.order_id)]}
+
+    def _find(self, q: dict[str, str]) -> list[Order]:
+        """Orders named by ``txid`` (id or userref) or ``cl_ord_id``."""
+        acc = Exchange.TEST_ACCOUNT
+        cl, txid = q.get("cl_ord_id"), q.get("txid")
+        if (cl is None) == (txid is None):
+            raise invalid_argument("txid")
+        if cl is not None:
+            try:
+                oid = self.ex.find_order(acc, None, client_id=cl).order_id
+            except UnknownOrder:
+                raise KrakenError(errors.UNKNOWN_ORDER) from None
+            if self.st.cl_ord_id.get(oid) != cl:
+                raise KrakenError(errors.UNKNOWN_ORDER)
+            return [self.ex.orders[oid]]
+        assert txid is not None
+        if txid.lstrip("-").isdigit():  # a userref: every order carrying it
+            ref = int(txid)
+            found = [self.ex.orders[o] for o, r in self.st.userref.items() if r == ref]
+            if not found:
+                raise KrakenError(errors.UNKNOWN_ORDER)
+            return found
+        oid2 = self.st.order_of.get(txid)
+        if oid2 is None or oid2 not in self.ex.orders:
+            raise KrakenError(errors.UNKNOWN_ORDER)
+        return [self.ex.orders[oid2]]
+
+    def cancel_order(self, q: dict[str, str]) -> dict[str, Any]:
+        orders = [o for o in self._find(q) if o.is_open]
+        if not orders:
+            raise KrakenError(errors.UNKNOWN_ORDER)
+        now = self.ex.time_ms()
+        for o in orders:
+            self.limits.charge_trade(o.symbol, cancel_cost((now - o.created) / 1000))
+        for o in orders:
+            self.ex.cancel_order(o.account, None, order_id=o.order_id)
+        return {"count": len(orders), "pending": False}
+
+    def cancel_all(self, _: dict[str, str]) -> dict[str, Any]:
+        return {"count": len(self.ex.cancel_all(Exchange.TEST_ACCOUNT))}
+
+    def query_orders(self, q: dict[str, str]) -> dict[str, Any]:
+        with_trades = truthy(q.get("trades"))
+        out: dict[str, Any] = {}
+        if q.get("userref") and not q.get("txid"):
+            ref = _int(q["userref"], "userref")
+            for oid, r in self.st.userref.items():
+                if r == ref:
+                    out[self.st.txid(oid)] = self.st.order_info(self.ex.orders[oid], with_trades)
+            return out
+        ids = [t for t in q.get("txid", "").split(",") if t]
+        if not ids or len(ids) > 50:
+            raise invalid_argument("txid")
+        for t in ids:
+            known = self.st.order_of.get(t)
+            if known is None or known not in self.ex.orders:
+                raise KrakenError(errors.UNKNOWN_ORDER)
+            out[t] = self.st.order_info(self.ex.orders[known], with_trades)
+        return out
+
+    def _filtered(self, q: dict[str, str], open_: bool) -> list[Order]:
+        cl = q.get("cl_ord_id")
+        ref = _int(q["userref"], "userref") if q.get("userref") else None
+        orders = [o for o in self.ex.user_orders() if o.is_open == open_]
+        if cl is not None:
+            orders = [o for o in orders if self.st.cl_ord_id.get(o.order_id) == cl]
+        if ref is not None:
+            orders = [o for o in orders if self.st.userref.get(o.order_id) == ref]
+        return orders
+
+    def open_orders(self, q: dict[str, str]) -> dict[str, Any]:
+        wt = truthy(q.get("trades"))
+        return {"open": {self.st.txid(o.order_id): self.st.order_info(o, wt)
+                         for o in self._filtered(q, True)}}
+
+    def closed_orders(self, q: dict[str, str]) -> dict[str, Any]:
+        wt = truthy(q.get("trades"))
+        orders = sorted(self._filtered(q, False), key=lambda o: o.updated, reverse=True)
+        ofs = _int(q.get("ofs", "0"), "ofs")
+        page = orders[ofs:ofs + PAGE]
+        return {"closed": {self.st.txid(o.order_id): self.st.order_info(o, wt) for o in page},
+                "count": len(orders)}
+
+    def trades_history(self, q: dict[str, str]) -> dict[str, Any]:
+        fills = sorted(self.ex.user_fills(), key=lambda f: (f.time, f.trade_id), reverse=True)
+        start = q.get("start")
+        end = q.get("end")
+        if start:
+            fills = [f for f in fills if f.time / 1000 > float(start)]
+        if end:
+            fills = [f for f in fills if f.time / 1000 <= float(end)]
+        ofs = _int(q.get("ofs", "0"), "ofs")
+        page = fills[ofs:ofs + PAGE]
+        return {"trades": {self.st.trade_txid(f.trade_id): self.st.trade_info(f) for f in page},
+                "count": len(fills)}
+
+    def query_trades(self, q: dict[str, str]) -> dict[str, Any]:
+        ids = [t for t in q.get("txid", "").split(",") if t]
+        if not ids or len(ids) > 20:
+            raise invalid_argument("txid")
+        by_id = {f.trade_id: f for f in self.ex.user_fills()}
+        out = {}
+        for t in ids:
+            tid = self.st.trade_of.get(t)
+            if tid is None or tid not in by_id:
+                raise invalid_argument("txid")
+            out[t] = self.st.trade_info(by_id[tid])
+        return out
+
+    def ws_token(self, _: dict[str, str]) -> dict[str, Any]:
+        token = secrets.token_urlsafe(24)
+        self.st.ws_tokens.add(token)
+        return {"token": token, "expires": 900}
+
+
+def _parse_body(body: bytes, content_type: str) -> dict[str, str]:
+    if not body:
+        return {}
+    if content_type == "application/json" or body[:1] == b"{":
+        try:
+            obj = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise invalid_argument("body") from None
+        if not isinstance(obj, dict):
+            raise invalid_argument("body")
+        return {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in obj.items()}
+    try:
+        return dict(parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=True))
+    except (UnicodeDecodeError, ValueError):
+        raise invalid_argument("body") from None
+
+
+def _decimal(raw: str | None, name: str) -> Decimal:
+    if raw is None or raw == "":
+        raise invalid_argument(name)
+    try:
+        v = Decimal(raw)
+    except InvalidOperation:
+        raise invalid_argument(name) from None
+    if not v.is_finite():
+        raise invalid_argument(name)
+    return v
+
+
+def _int(raw: str, name: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise invalid_argument(name) from None
+
+
+def _rejection(r: Rejection) -> KrakenError:
+    if r.reason == "insufficient_balance":
+        return KrakenError(errors.INSUFFICIENT_FUNDS)
+    if r.reason == "would_take":
+        return KrakenError(errors.POST_ONLY)
+    if r.reason == "duplicate_client_id":
+        return KrakenError(errors.DUPLICATE_ORDER)
+    if r.reason == "unknown_symbol":
+        return KrakenError(errors.UNKNOWN_PAIR)
+    if r.reason == "filter":
+        if r.detail == "PRICE_FILTER":
+            return KrakenError(errors.INVALID_PRICE)
+        if r.detail == "NOTIONAL":
+            return KrakenError(errors.COST_MINIMUM)
+        return KrakenError(errors.ORDER_MINIMUM)
+    return invalid_argument(r.detail or "order")
+
+
+
