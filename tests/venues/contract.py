@@ -41,20 +41,21 @@ from gapless.model.errors import (
     OrderNotFound,
     Outcome,
     OutcomeUnknown,
+    RateLimited,
     RequestTimeout,
     Retryable,
     ServerError,
     UnknownSymbol,
     VenueUnavailable,
 )
-from gapless.venues.base import Venue
+from gapless.venues.base import Reconnected, Venue
 
 from .hostile import MODES, HostileProxy
 
 #: everything the suite can exercise; a harness may leave some out
 ALL_CAPABILITIES = frozenset(
     {"market", "ioc", "post_only", "watch_book", "private_events", "faults", "drop_response",
-     "hostile_proxy"}
+     "rate_limit_faults", "hostile_proxy"}
 )
 WAIT = 10.0  # seconds to wait for stream events
 
@@ -424,6 +425,93 @@ class VenueContract:
                 await task
             with contextlib.suppress(Exception):
                 await stream.aclose()  # type: ignore[attr-defined]
+
+    async def test_private_events_reconnect_marker_then_more_events(
+        self, harness: VenueHarness
+    ) -> None:
+        self.need(harness, "private_events")
+        self.need(harness, "faults")
+        v, sym = harness.venue, harness.symbol
+        inst = v.instrument(sym)
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        stream = v.private_events()
+
+        async def pump() -> None:
+            async for ev in stream:
+                await queue.put(ev)
+
+        task = asyncio.create_task(pump())
+        try:
+            bid, _ = await best(v, sym)
+            price = passive_buy_price(inst, bid)
+
+            async def probe(timeout: float) -> bool:
+                o = make_order(v, sym, Side.BUY, qty_for(inst, price), price)
+                await v.place_order(o)
+                return await wait_for_report(
+                    queue, lambda r: r.client_order_id == o.client_order_id, timeout
+                ) is not None
+
+            for _ in range(10):
+                if await probe(1.0):
+                    break
+            else:
+                pytest.fail("private stream never went live")
+            harness.sim.faults.disconnect_ws()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + WAIT
+            while True:
+                ev = await asyncio.wait_for(queue.get(), max(0.01, deadline - loop.time()))
+                if isinstance(ev, Reconnected):
+                    assert ev.venue == v.name
+                    break
+            # after the marker the stream delivers again (consumers gap-fill via REST)
+            for _ in range(10):
+                if await probe(1.0):
+                    break
+            else:
+                pytest.fail("no events after the reconnect")
+        finally:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+            with contextlib.suppress(Exception):
+                await stream.aclose()  # type: ignore[attr-defined]
+
+    async def test_watch_book_survives_a_disconnect(self, harness: VenueHarness) -> None:
+        self.need(harness, "watch_book")
+        self.need(harness, "faults")
+        v, sym = harness.venue, harness.symbol
+        stream: AsyncIterator[BookSnapshot] = v.watch_book(sym)
+        try:
+            await asyncio.wait_for(anext(stream), WAIT)
+            harness.sim.faults.disconnect_ws()
+            inst = v.instrument(sym)
+            # after the drop the book is rebuilt and keeps tracking REST
+            for _ in range(15):
+                snap = await asyncio.wait_for(anext(stream), WAIT)
+                assert snap.bids[0].price < snap.asks[0].price
+                rest = await v.order_book(sym, 5)
+                if snap.bids[0] == rest.bids[0] and snap.asks[0] == rest.asks[0]:
+                    break
+            else:
+                pytest.fail("book never re-converged after the disconnect")
+            assert inst.symbol == snap.symbol
+        finally:
+            with contextlib.suppress(Exception):
+                await stream.aclose()  # type: ignore[attr-defined]
+
+    async def test_order_rate_limit_is_retryable(self, harness: VenueHarness) -> None:
+        self.need(harness, "rate_limit_faults")
+        v, sym = harness.venue, harness.symbol
+        inst = v.instrument(sym)
+        bid, _ = await best(v, sym)
+        price = passive_buy_price(inst, bid)
+        harness.sim.faults.order_limit_10s = 1
+        with pytest.raises(RateLimited) as ei:
+            for _ in range(5):
+                await v.place_order(make_order(v, sym, Side.BUY, qty_for(inst, price), price))
+        assert ei.value.outcome is Outcome.RETRYABLE and not ei.value.banned
 
     # -- failures ----------------------------------------------------------------------
     async def test_outage_503(self, harness: VenueHarness) -> None:

@@ -69,3 +69,38 @@ async def test_ed25519_keys_trade() -> None:
     finally:
         await venue.close()
         await sim.stop()
+
+
+@pytest.mark.parametrize("skew_ms", [20_000, -20_000])
+async def test_clock_skew_is_resynced_and_resigned(skew_ms: int) -> None:
+    """-1021 proves the order was not executed, so the adapter re-syncs and re-signs once."""
+    sim = await start_venue_sim("binance", host="127.0.0.1", port=0, seed=3)
+    venue = create_venue(binance_config(sim))
+    try:
+        await venue.start()
+        sim.faults.clock_skew_ms = skew_ms
+        sym = "BTC/USDT"
+        inst = venue.instrument(sym)
+        bid, _ = await best(venue, sym)
+        price = passive_buy_price(inst, bid)
+        o = make_order(venue, sym, Side.BUY, qty_for(inst, price), price)
+        assert (await venue.place_order(o)).state is OrderState.ACCEPTED
+        assert (await venue.query_order(sym, o.client_order_id)).state is OrderState.ACCEPTED
+    finally:
+        await venue.close()
+        await sim.stop()
+
+
+async def test_rate_limit_headers_are_synced() -> None:
+    sim = await start_venue_sim("binance", host="127.0.0.1", port=0, seed=4)
+    venue = create_venue(binance_config(sim))
+    try:
+        await venue.start()
+        for _ in range(3):
+            await venue.order_book("BTC/USDT", 5)
+        limiter = venue.limiter  # type: ignore[attr-defined]
+        # exchangeInfo (20) + 3 depth requests (5 each) as reported by the venue
+        assert limiter.used("REQUEST_WEIGHT_1M") >= 35
+    finally:
+        await venue.close()
+        await sim.stop()
