@@ -1,0 +1,1 @@
+"""Coinbase Advanced Trade simulator skin (REST ``/api/v3/brokerage``, ``/v2``, WebSocket)."""
