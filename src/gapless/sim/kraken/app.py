@@ -12,6 +12,7 @@ from ..context import VenueSim
 from ..core.exchange import Exchange
 from ..core.faults import Faults
 from ..core.liquidity import Liquidity
+from ..faultware import make_fault_middleware
 from .auth import KeyStore
 from .limits import Limits
 from .names import kraken_symbols
@@ -37,7 +38,8 @@ def build(*, seed: int = 1, tick_interval: float = 1.0, api_key: str | None = No
                     trade_decay=trade_decay)
     rest = RestApi(exchange, faults, state, keys, limits)
     ws = WsApi(exchange, faults, state)
-    app = web.Application()
+    outage = b'{"error":["EService:Unavailable"]}'
+    app = web.Application(middlewares=[make_fault_middleware(faults, outage, "application/json")])
     rest.routes(app)
     ws.routes(app)
     app["kraken_state"] = state

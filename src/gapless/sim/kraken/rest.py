@@ -33,6 +33,7 @@ from ..core.models import (
     Rejection,
     UnknownOrder,
 )
+from ..faultware import abort_connection
 from . import errors
 from .auth import KeyStore
 from .errors import KrakenError, invalid_argument
@@ -127,9 +128,10 @@ class KrakenState:
             return "closed"
         return "canceled"  # CANCELED and EXPIRED (IOC / market remainders)
 
-    def fee_quote(self, f: Fill) -> Decimal:
-        """Fees are reported in quote currency (Kraken's default), whatever the core charged."""
-        return f.fee * f.price if f.side == BUY else f.fee
+    @staticmethod
+    def fee_flag(o: Order) -> str:
+        """The core charges buys in base and sells in quote: reported as ``fcib``/``fciq``."""
+        return "fcib" if o.side == BUY else "fciq"
 
     def order_info(self, o: Order, with_trades: bool) -> dict[str, Any]:
         p = self.pairs[o.symbol]
@@ -139,8 +141,8 @@ class KrakenState:
         price = fmt(o.price, px) if o.price is not None and o.type != MARKET else fmt(ZERO, px)
         vol = o.qty if o.qty is not None else (o.quote_qty or ZERO)
         desc = f"{side} {fmt(vol, lot)} {p.altname} @ {otype}" + (f" {price}" if otype == "limit" else "")
-        fee = sum((self.fee_quote(f) for f in o.fills), ZERO)
-        flags = ["fciq"]
+        fee = sum((f.fee for f in o.fills), ZERO)
+        flags = [self.fee_flag(o)]
         if o.order_id in self.post_only:
             flags.insert(0, "post")
         if o.qty is None:
@@ -159,7 +161,7 @@ class KrakenState:
             "vol": fmt(vol, lot),
             "vol_exec": fmt(o.filled, lot),
             "cost": fmt(o.cum_quote, cost_d),
-            "fee": fmt(fee, cost_d),
+            "fee": fmt(fee, lot if o.side == BUY else cost_d),
             "price": fmt(o.cum_quote / o.filled if o.filled else ZERO, px + 2),
             "stopprice": fmt(ZERO, px),
             "limitprice": fmt(ZERO, px),
@@ -187,7 +189,7 @@ class KrakenState:
             "ordertype": "market" if o is not None and o.type == MARKET else "limit",
             "price": fmt(f.price, p.pair_decimals),
             "cost": fmt(f.quote_qty, p.cost_decimals),
-            "fee": fmt(self.fee_quote(f), p.cost_decimals),
+            "fee": fmt(f.fee, p.lot_decimals if f.side == BUY else p.cost_decimals),
             "vol": fmt(f.qty, p.lot_decimals),
             "margin": fmt(ZERO, p.cost_decimals),
             "leverage": "0",
@@ -225,27 +227,12 @@ class RestApi:
         app.router.add_post("/0/private/{method}", self.handle_private)
 
     # ------------------------------------------------------------ plumbing
-    async def _pre(self, request: web.Request) -> web.StreamResponse | None:
-        if self.faults.outage == "refuse":
-            await self._drop(request, "close")
-        if self.faults.latency_ms:
-            await asyncio.sleep(self.faults.latency_ms / 1000)
-        if self.faults.outage == "503":
-            return error_response(KrakenError(errors.UNAVAILABLE, status=503))
-        return None
-
-    async def _drop(self, request: web.Request, mode: str) -> None:
+    async def _drop(self, request: web.Request, mode: str) -> web.Response:
         if mode == "hang":
             await asyncio.sleep(3600)
-        transport = request.transport
-        if transport is not None:
-            transport.abort()
-        raise asyncio.CancelledError()
+        return abort_connection(request)
 
     async def handle_public(self, request: web.Request) -> web.StreamResponse:
-        early = await self._pre(request)
-        if early is not None:
-            return early
         fn = self.public.get(request.match_info["method"])
         if fn is None:
             return error_response(KrakenError(errors.UNKNOWN_METHOD, status=404))
@@ -258,9 +245,6 @@ class RestApi:
             return error_response(e)
 
     async def handle_private(self, request: web.Request) -> web.StreamResponse:
-        early = await self._pre(request)
-        if early is not None:
-            return early
         method = request.match_info["method"]
         fn = self.private.get(method)
         if fn is None:
@@ -277,7 +261,7 @@ class RestApi:
         if method in MUTATING:
             mode = self.faults.take_drop_response()
             if mode is not None:
-                await self._drop(request, mode)
+                return await self._drop(request, mode)
         return envelope(result)
 
     # ------------------------------------------------------------ public

@@ -284,7 +284,7 @@ class WsApi:
             item["exec_type"] = "trade"
             done = o.qty is not None and o.filled >= o.qty
             item["order_status"] = "filled" if done or o.status == FILLED else "partially_filled"
-            fee = self.st.fee_quote(f)
+            base, quote = o.symbol.split("/")
             item.update({
                 "exec_id": self.st.trade_txid(f.trade_id) + "E",
                 "trade_id": f.trade_id,
@@ -292,8 +292,8 @@ class WsApi:
                 "last_price": num(f.price),
                 "cost": num(f.quote_qty),
                 "liquidity_ind": "m" if f.is_maker else "t",
-                "fees": [{"asset": self.st.pairs[o.symbol].symbol.split("/")[1], "qty": num(fee)}],
-                "fee_usd_equiv": num(fee),
+                "fees": [{"asset": f.fee_asset or (base if o.side == BUY else quote),
+                          "qty": num(f.fee)}],
             })
         elif ev.exec_type in (CANCELED, EXPIRED):
             item["exec_type"] = "canceled"
