@@ -88,6 +88,11 @@ class Order:
     seq: int = 0  # time priority within a price level
 
     @property
+    def client_order_id(self) -> str:
+        """Alias of ``client_id`` (the name the engine's tests use)."""
+        return self.client_id
+
+    @property
     def remaining(self) -> Decimal:
         if self.qty is None:
             return Decimal(0)
