@@ -111,16 +111,23 @@ async def test_lost_response_is_resolved_by_query_not_resent(engine: Engine, sim
     assert len(mine) == 1
 
 
-async def test_refused_connection_is_retried_then_rejected_without_landing(engine: Engine, sim: Any) -> None:
+async def test_outage_leaves_order_unknown_until_the_venue_answers(engine: Engine, sim: Any) -> None:
+    """The sim drops the connection after reading the request: the outcome is unknown, the
+    engine cannot query either, so the order stays UNKNOWN (journaled) instead of being
+    declared failed; once the venue is back, a status query settles it without a resend."""
     price = await far_bid(engine)
     sim.faults.outage = "refuse"
     try:
         order = await engine.submit(intent("out-1", price=price))
+        assert order.state is OrderState.UNKNOWN
+        stored = await engine.journal.get("out-1")
+        assert stored is not None and stored.state is OrderState.UNKNOWN
     finally:
         sim.faults.outage = None
-    assert order.state in (OrderState.REJECTED, OrderState.ACCEPTED)
+    order = await engine.status("out-1")
     mine = [o for o in venue_orders(sim) if o.client_order_id == order.client_order_id]
     assert len(mine) == (1 if order.state is OrderState.ACCEPTED else 0)
+    assert order.state in (OrderState.REJECTED, OrderState.ACCEPTED)
 
 
 async def test_partial_fill_arrives_on_private_stream(engine: Engine, sim: Any) -> None:
