@@ -86,6 +86,8 @@ async def test_clock_skew_is_resynced_and_resigned(skew_ms: int) -> None:
         o = make_order(venue, sym, Side.BUY, qty_for(inst, price), price)
         assert (await venue.place_order(o)).state is OrderState.ACCEPTED
         assert (await venue.query_order(sym, o.client_order_id)).state is OrderState.ACCEPTED
+        offset = venue._time_offset_ms  # type: ignore[attr-defined]
+        assert abs(offset - skew_ms) < 2_000  # re-synced to the venue's clock
     finally:
         await venue.close()
         await sim.stop()
@@ -103,4 +105,27 @@ async def test_rate_limit_headers_are_synced() -> None:
         assert limiter.used("REQUEST_WEIGHT_1M") >= 35
     finally:
         await venue.close()
+        await sim.stop()
+
+
+async def test_garbage_answers_count_against_the_breaker() -> None:
+    from gapless.model.errors import MalformedResponse
+    from gapless.transport.breaker import ConnKind, FailureKind
+
+    from .hostile import HostileProxy
+
+    sim = await start_venue_sim("binance", host="127.0.0.1", port=0, seed=5)
+    proxy = await HostileProxy(sim.rest_url).start()
+    venue = create_venue(binance_config(sim, rest_url=proxy.url))
+    try:
+        await venue.start()
+        proxy.mode = "garbage"
+        for _ in range(3):
+            with pytest.raises(MalformedResponse):
+                await venue.balances()
+        breaker = venue.breakers.get(ConnKind.REST_PRIVATE)  # type: ignore[attr-defined]
+        assert breaker.failures(FailureKind.BAD_DATA) >= 1
+    finally:
+        await venue.close()
+        await proxy.stop()
         await sim.stop()

@@ -8,19 +8,22 @@ key state is prepared once and responses are decoded by precompiled msgspec deco
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from gapless.model import Balance, BookSnapshot, Fill, Instrument, Order, OrderReport
 from gapless.model.errors import (
     AuthError,
     ConfigError,
+    MalformedResponse,
     OrderNotFound,
     RateLimited,
     TimestampRejected,
     UnknownSymbol,
 )
-from gapless.transport.breaker import BreakerSet
+from gapless.transport.breaker import BreakerSet, ConnKind, FailureKind
 from gapless.transport.clock import Clock, RealClock
 from gapless.transport.deadletter import DeadLetterQueue
 from gapless.transport.http import HttpClient
@@ -54,6 +57,32 @@ from gapless.venues.binance.translate import (
 from gapless.venues.binance.userstream import UserStream
 
 ORDER_PATH = "/api/v3/order"
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _bad_data(
+    kind: ConnKind,
+) -> Callable[
+    [Callable[Concatenate[BinanceVenue, P], Coroutine[Any, Any, R]]],
+    Callable[Concatenate[BinanceVenue, P], Coroutine[Any, Any, R]],
+]:
+    """Count an unparseable answer as a ``BAD_DATA`` failure on the matching breaker."""
+
+    def wrap(
+        fn: Callable[Concatenate[BinanceVenue, P], Coroutine[Any, Any, R]],
+    ) -> Callable[Concatenate[BinanceVenue, P], Coroutine[Any, Any, R]]:
+        @functools.wraps(fn)
+        async def guarded(self: BinanceVenue, *args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return await fn(self, *args, **kwargs)
+            except MalformedResponse:
+                self.breakers.get(kind).record_failure(FailureKind.BAD_DATA)
+                raise
+
+        return guarded
+
+    return wrap
 _ID_PREFIX = "gl"
 
 
@@ -184,6 +213,7 @@ class BinanceVenue(Venue):
         return self._by_venue_symbol.get(venue_symbol, venue_symbol)
 
     # -- reference data --------------------------------------------------------------
+    @_bad_data(ConnKind.REST_PUBLIC)
     async def load_instruments(self) -> dict[str, Instrument]:
         body = await self._request("GET", "/api/v3/exchangeInfo", "", endpoint="exchangeInfo")
         info = decode_exchange_info(body)
@@ -202,6 +232,7 @@ class BinanceVenue(Venue):
         return binance_client_order_id(intent_id)
 
     # -- trading ---------------------------------------------------------------------
+    @_bad_data(ConnKind.REST_PRIVATE)
     async def place_order(self, order: Order) -> OrderReport:
         spec = self._spec(order.symbol)
         body = await self._request(
@@ -215,6 +246,7 @@ class BinanceVenue(Venue):
         )
         return report_from(decode_order(body), spec.symbol, self.name)
 
+    @_bad_data(ConnKind.REST_PRIVATE)
     async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
         spec = self._spec(symbol)
         body = await self._request(
@@ -228,6 +260,7 @@ class BinanceVenue(Venue):
         )
         return report_from(decode_order(body), spec.symbol, self.name)
 
+    @_bad_data(ConnKind.REST_PRIVATE)
     async def query_order(self, symbol: str, client_order_id: str) -> OrderReport:
         spec = self._spec(symbol)
         if not CLIENT_ID_RE.fullmatch(client_order_id):
@@ -241,6 +274,7 @@ class BinanceVenue(Venue):
         )
         return report_from(decode_order(body), spec.symbol, self.name)
 
+    @_bad_data(ConnKind.REST_PRIVATE)
     async def open_orders(self, symbol: str | None = None) -> list[OrderReport]:
         if symbol is None:
             q, endpoint = "", "open_orders_all"
@@ -249,10 +283,12 @@ class BinanceVenue(Venue):
         body = await self._request("GET", "/api/v3/openOrders", q, endpoint=endpoint, signed=True)
         return [report_from(w, self._canonical(w.symbol), self.name) for w in decode_orders(body)]
 
+    @_bad_data(ConnKind.REST_PRIVATE)
     async def balances(self) -> dict[str, Balance]:
         body = await self._request("GET", "/api/v3/account", "", endpoint="account", signed=True)
         return balances_from(decode_account(body), self.name)
 
+    @_bad_data(ConnKind.REST_PRIVATE)
     async def my_trades(self, symbol: str, client_order_id: str | None = None) -> list[Fill]:
         spec = self._spec(symbol)
         if client_order_id is None:
@@ -271,6 +307,7 @@ class BinanceVenue(Venue):
         )
         return decode_depth(body)
 
+    @_bad_data(ConnKind.REST_PUBLIC)
     async def order_book(self, symbol: str, depth: int = 20) -> BookSnapshot:
         spec = self._spec(symbol)
         limit = max(1, min(depth, 5000))
