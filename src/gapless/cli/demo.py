@@ -88,7 +88,7 @@ async def _drive(engine: Engine, venue: str, sim: Any, console: Console) -> list
         return OrderIntent(intent_id=f"demo-{run}-{tag}", venue=venue, symbol=symbol, side=side,
                            type=type_, qty=Decimal(qty), price=price, tif=tif)
 
-    console.print(f"\n[bold]{venue}[/bold] {symbol}: best bid {bid}  best ask {ask}")
+    console.print(f"\n[bold]{venue}[/bold] {symbol}: best bid {_num(bid)}  best ask {_num(ask)}")
     orders = []
 
     resting = await engine.submit(intent("resting", Side.BUY, OrderType.LIMIT, "0.01",
@@ -97,7 +97,7 @@ async def _drive(engine: Engine, venue: str, sim: Any, console: Console) -> list
     orders.append(resting)
 
     filled = await engine.submit(intent("market", Side.BUY, OrderType.MARKET, "0.02", None))
-    console.print(f"  market buy          -> {filled.state.value}, avg {filled.avg_price}")
+    console.print(f"  market buy          -> {filled.state.value}, avg {_num(filled.avg_price)}")
     orders.append(filled)
 
     # a resting sell inside the spread, then a simulated taker buys 40% of it
@@ -107,13 +107,13 @@ async def _drive(engine: Engine, venue: str, sim: Any, console: Console) -> list
     await _wait_state(partial, {OrderState.PARTIALLY_FILLED, OrderState.FILLED})
     if partial.state is OrderState.ACCEPTED:  # stream slow: ask the venue
         await engine.status(partial.intent_id)
-    console.print(f"  limit sell, hit 40% -> {partial.state.value}, filled {partial.filled_qty}")
+    console.print(f"  limit sell, hit 40% -> {partial.state.value}, filled {_num(partial.filled_qty)}")
     orders.append(partial)
 
     canceled = await engine.cancel(resting.intent_id)
     console.print(f"  cancel resting      -> {canceled.state.value}")
     await engine.cancel(partial.intent_id)
-    console.print(f"  cancel partial rest -> {partial.state.value} (keeps its {partial.filled_qty} fill)")
+    console.print(f"  cancel partial rest -> {partial.state.value} (keeps its {_num(partial.filled_qty)} fill)")
 
     ioc = await engine.submit(intent("ioc", Side.BUY, OrderType.LIMIT, "0.01",
                                      inst.round_price(bid * Decimal("0.9"), Side.BUY), TimeInForce.IOC))
@@ -122,14 +122,18 @@ async def _drive(engine: Engine, venue: str, sim: Any, console: Console) -> list
     return orders
 
 
+def _num(d: Decimal | None) -> str:
+    return "-" if d is None else f"{d.normalize():f}"
+
+
 def _report(engine: Engine, orders: list[Order], console: Console) -> None:
-    table = Table("venue", "intent", "side", "type", "qty", "price", "state", "filled", "avg px",
-                  "send→ack ms", title="orders (journaled)")
+    table = Table("venue", "order", "side", "type/tif", "qty", "price", "state", "filled", "avg px",
+                  "ack ms", title="orders, as journaled")
     for o in orders:
         ack_ms = (o.times.acked - o.times.sent) / 1e6 if o.times.acked and o.times.sent else None
+        avg = o.avg_price.quantize(Decimal("0.01")) if o.avg_price else None
         table.add_row(o.venue, o.intent_id.split("-")[-1], o.side.value, f"{o.type.value}/{o.tif.value}",
-                      str(o.qty), str(o.price or "-"), o.state.value, str(o.filled_qty),
-                      str(o.avg_price.quantize(Decimal("0.01"))) if o.avg_price else "-",
+                      _num(o.qty), _num(o.price), o.state.value, _num(o.filled_qty), _num(avg),
                       f"{ack_ms:.2f}" if ack_ms is not None else "-")
     console.print(table)
     console.print(f"dead letters: {len(engine.dead_letters)}")

@@ -22,7 +22,7 @@ T = TypeVar("T")
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 order_app = typer.Typer(no_args_is_help=True, help="Place, cancel and inspect orders.")
 app.add_typer(order_app, name="order")
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
 
@@ -123,8 +123,8 @@ def order_place(
 
 def _one(config: Path, intent_id: str, action: str, json_out: bool) -> None:
     from gapless.cli.common import dumps, engine_from_config, order_dict
-    from gapless.store import open_journal
     from gapless.config import load_config
+    from gapless.store import open_journal
 
     async def go() -> dict[str, Any]:
         cfg = load_config(config)
