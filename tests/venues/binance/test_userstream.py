@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
 
 import orjson
 import pytest
@@ -128,3 +129,57 @@ async def test_user_stream_flow() -> None:
     assert out[2] == Reconnected("binance", "user")  # new listenKey, new connection
     assert isinstance(out[3], Balance)
     assert len(dlq) == 1 and all(c.closed for c in conns)
+
+
+class BlockingConn:
+    """Delivers nothing until closed."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        self.closed_evt = asyncio.Event()
+
+    async def messages(self) -> AsyncIterator[object]:
+        await self.closed_evt.wait()
+        if False:  # pragma: no cover
+            yield b""
+
+    async def close(self) -> None:
+        self.closed_evt.set()
+
+
+async def test_lost_listen_key_starts_over_with_a_new_one() -> None:
+    import asyncio
+
+    from gapless.model.errors import InvalidOrder
+    from gapless.transport.clock import FakeClock
+
+    clock = FakeClock()
+    keys = iter(["k1", "k2"])
+    conns: list[Any] = []
+
+    async def create_key() -> str:
+        return next(keys)
+
+    async def keepalive(key: str) -> None:
+        if key == "k1":
+            raise InvalidOrder("This listenKey does not exist.", code=-1125)
+
+    def connect(url: str, name: str) -> Any:
+        conns.append(FakeConn([b'{"e":"outboundAccountPosition","E":1,"B":[]}'])
+                     if url.endswith("k2") else BlockingConn())
+        return conns[-1]
+
+    us = UserStream(venue="binance", ws_url="ws://h", create_key=create_key,
+                    keepalive_key=keepalive, symbols=SYMBOLS, dlq=DeadLetterQueue(),
+                    clock=clock, keepalive_every=60.0, connect=connect)
+    task = asyncio.create_task(_collect(us))
+    await clock.settle()
+    clock.advance(61.0)
+    out = await asyncio.wait_for(task, 5)
+    assert out == [Reconnected("binance", "user")]
+    assert us.listen_key == "k2"
+
+
+async def _collect(us: UserStream) -> list[object]:
+    return [e async for e in us.events()]

@@ -9,14 +9,13 @@ unknown goes to the dead-letter queue; nothing is dropped silently.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 
 import msgspec
 
 from gapless.model import Balance, Fill, OrderReport
-from gapless.model.errors import GaplessError, MalformedResponse
+from gapless.model.errors import GaplessError, MalformedResponse, Rejected
 from gapless.transport.clock import Clock, RealClock
 from gapless.transport.deadletter import DeadLetterQueue
 from gapless.transport.ws import Reconnected as WsReconnected
@@ -182,22 +181,32 @@ class UserStream:
         self.keepalive_every = keepalive_every
         self._connect = connect or self._default_connect
         self.listen_key = ""
+        self._key_lost = False
 
     def _default_connect(self, url: str, name: str) -> WsConnection:
         return WsConnection(url, name=name, on_connect=None, clock=self.clock)
 
-    async def _keepalive_loop(self) -> None:
+    async def _keepalive_loop(self, conn: WsConnection) -> None:
         while True:
             await self.clock.sleep(self.keepalive_every)
-            with contextlib.suppress(GaplessError):
+            try:
                 await self._keepalive_key(self.listen_key)
+            except Rejected:
+                # the venue no longer knows this listenKey (e.g. after a long outage):
+                # end this connection so events() starts over with a fresh key
+                self._key_lost = True
+                await conn.close()
+                return
+            except GaplessError:
+                continue  # transient; the key is valid for 60 min, try again next round
 
     async def events(self) -> AsyncIterator[PrivateEvent]:
         first = True
         while True:
             self.listen_key = await self._create_key()
             conn = self._connect(f"{self.ws_url}/ws/{self.listen_key}", f"{self.venue}-user")
-            keepalive = asyncio.create_task(self._keepalive_loop())
+            self._key_lost = False
+            keepalive = asyncio.create_task(self._keepalive_loop(conn))
             if not first:
                 yield Reconnected(self.venue, STREAM)
             first = False
@@ -220,5 +229,5 @@ class UserStream:
             finally:
                 keepalive.cancel()
                 await conn.close()
-            if not relogin:
+            if not (relogin or self._key_lost):
                 return
