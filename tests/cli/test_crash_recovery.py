@@ -110,7 +110,7 @@ async def test_kill_after_send_before_ack(setup: tuple[Any, Path]) -> None:
     else:
         assert order["state"] == "rejected"
     # placing the same intent again must not send a second order
-    code, out, err = await gapless("order", "place", "--config", str(cfg), "--venue", "binance",
+    code, _out, err = await gapless("order", "place", "--config", str(cfg), "--venue", "binance",
                                    "--symbol", "BTC/USDT", "--side", "buy", "--qty", "0.01",
                                    "--price", low_price(sim), "--client-id", "crash-sent", "--json")
     assert code == 0, err

@@ -15,6 +15,8 @@ import asyncio
 import time
 from collections.abc import Mapping
 
+import msgspec
+
 from gapless.engine.checks import BalanceBook, check_intent
 from gapless.model import (
     Balance,
@@ -264,7 +266,7 @@ class Engine:
         try:
             apply_report_state(order, report.state)
         except InvalidTransition as exc:
-            self.dead_letters.put(order.venue, "report", report, str(exc))
+            self._dead(order.venue, "report", report, str(exc))
         if order.state.is_terminal and not order.times.done:
             order.times.done = time.time_ns()
         for f in new_fills:
@@ -275,7 +277,7 @@ class Engine:
         try:
             applied = apply_fill(order, fill)
         except (OverfillDetected, InvalidTransition) as exc:
-            self.dead_letters.put(order.venue, "fill", fill, str(exc))
+            self._dead(order.venue, "fill", fill, str(exc))
             return False
         if applied and not order.times.first_fill:
             order.times.first_fill = time.time_ns()
@@ -290,20 +292,20 @@ class Engine:
         elif isinstance(event, OrderReport):
             order = self._by_cid.get((venue.name, event.client_order_id))
             if order is None:
-                self.dead_letters.put(venue.name, "private", event, "unknown client order id")
+                self._dead(venue.name, "private", event, "unknown client order id")
                 return
             await self.apply_report(order, event)
         elif isinstance(event, Fill):
             order = self._by_cid.get((venue.name, event.client_order_id))
             if order is None:
-                self.dead_letters.put(venue.name, "private", event, "fill for unknown order")
+                self._dead(venue.name, "private", event, "fill for unknown order")
                 return
             async with self._lock(order.intent_id):
                 if self._apply_fill(order, event):
                     await self.journal.record_fill(event, order.intent_id)
                     await self.journal.update(order)
         else:
-            self.dead_letters.put(venue.name, "private", event, "unrecognised event")
+            self._dead(venue.name, "private", event, "unrecognised event")
 
     async def _follow(self, venue: Venue) -> None:
         while True:
@@ -313,7 +315,7 @@ class Engine:
             except asyncio.CancelledError:
                 raise
             except GaplessError as exc:
-                self.dead_letters.put(venue.name, "private", None, f"stream error: {exc}")
+                self._dead(venue.name, "private", None, f"stream error: {exc}")
             await self.clock.sleep(0.5)
 
     # -- recovery --------------------------------------------------------------------
@@ -341,9 +343,17 @@ class Engine:
                 try:
                     await self.status(order.intent_id)
                 except GaplessError as exc:
-                    self.dead_letters.put(venue_name, "reconcile", order.intent_id, str(exc))
+                    self._dead(venue_name, "reconcile", order.intent_id, str(exc))
 
     # -- helpers ---------------------------------------------------------------------
+    def _dead(self, venue: str, stream: str, item: object, reason: str) -> None:
+        """Park what could not be applied (for reconciliation to drain), never drop it."""
+        if isinstance(item, msgspec.Struct):
+            raw: str = msgspec.json.encode(item).decode()
+        else:
+            raw = "" if item is None else str(item)
+        self.dead_letters.put(venue, stream, raw, reason)
+
     def _track(self, order: Order) -> None:
         self._orders[order.intent_id] = order
         self._by_cid[(order.venue, order.client_order_id)] = order
