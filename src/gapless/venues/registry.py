@@ -11,6 +11,7 @@ from gapless.venues.base import Venue, VenueConfig
 #: driver -> "module:Class"
 DRIVERS: dict[str, str] = {
     "binance": "gapless.venues.binance.adapter:BinanceVenue",
+    "bybit": "gapless.venues.bybit.adapter:BybitVenue",
 }
 
 

@@ -886,7 +886,6 @@ def build(*, seed: int = 1, tick_interval: float = 1.0, api_key: str | None = No
     app.router.add_get("/v5/public/spot", skin.ws_public)
     app.router.add_get("/v5/private", skin.ws_private)
     app.router.add_route("*", "/v5/{tail:.*}", skin.handle)
-    app["bybit_skin"] = skin
     liquidity.reset()
 
     async def start_liquidity() -> None:

@@ -1,0 +1,1 @@
+"""Native Bybit V5 (category spot) adapter."""
