@@ -53,12 +53,12 @@ def order_dict(order: Order) -> dict[str, Any]:
         "side": order.side.value,
         "type": order.type.value,
         "tif": order.tif.value,
-        "qty": str(order.qty),
-        "price": None if order.price is None else str(order.price),
+        "qty": f"{order.qty:f}",
+        "price": None if order.price is None else f"{order.price:f}",
         "state": order.state.value,
-        "filled_qty": str(order.filled_qty),
-        "avg_price": None if avg is None else str(avg.normalize()),
-        "fees": {k: str(v) for k, v in order.fees.items()},
+        "filled_qty": f"{order.filled_qty:f}",
+        "avg_price": None if avg is None else f"{avg.normalize():f}",
+        "fees": {k: f"{v:f}" for k, v in order.fees.items()},
         "reject_reason": order.reject_reason,
     }
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gapless.model.errors import GaplessError
@@ -38,7 +39,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 def _fail(exc: Exception) -> None:
     kind = type(exc).__name__
     outcome = getattr(getattr(exc, "outcome", None), "value", "error")
-    err_console.print(f"[red]error[/red] {kind} ({outcome}): {exc}")
+    err_console.print(f"[red]error[/red] {kind} ({outcome}): {escape(str(exc))}")
     raise typer.Exit(code=2)
 
 
@@ -212,7 +213,7 @@ def balances(
     async def go() -> dict[str, dict[str, str]]:
         async with engine_from_config(config, [venue], load_balances=False) as engine:
             bals = await engine.refresh_balances(venue)
-            return {a: {"free": str(b.free), "locked": str(b.locked)} for a, b in sorted(bals.items())}
+            return {a: {"free": f"{b.free:f}", "locked": f"{b.locked:f}"} for a, b in sorted(bals.items())}
 
     try:
         result = _run(go())
