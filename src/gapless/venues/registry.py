@@ -11,7 +11,9 @@ from gapless.venues.base import Venue, VenueConfig
 #: driver -> "module:Class"
 DRIVERS: dict[str, str] = {
     "binance": "gapless.venues.binance.adapter:BinanceVenue",
+    "ccxt": "gapless.venues.ccxt_bridge.adapter:CcxtVenue",
     "bybit": "gapless.venues.bybit.adapter:BybitVenue",
+    "okx": "gapless.venues.okx.adapter:OkxVenue",
 }
 
 

@@ -1,0 +1,1 @@
+"""Native OKX V5 spot adapter (tdMode=cash)."""
