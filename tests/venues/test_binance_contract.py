@@ -129,3 +129,21 @@ async def test_garbage_answers_count_against_the_breaker() -> None:
         await venue.close()
         await proxy.stop()
         await sim.stop()
+
+
+async def test_ids_that_binance_could_never_have_are_not_sent() -> None:
+    """A client id with query syntax in it must not be spliced into the signed query."""
+    from gapless.model.errors import OrderNotFound
+
+    sim = await start_venue_sim("binance", host="127.0.0.1", port=0, seed=6)
+    venue = create_venue(binance_config(sim))
+    try:
+        await venue.start()
+        for bad in ("x&symbol=ETHUSDT", "a b", "", "y" * 37):
+            with pytest.raises(OrderNotFound):
+                await venue.cancel_order("BTC/USDT", bad)
+            with pytest.raises(OrderNotFound):
+                await venue.query_order("BTC/USDT", bad)
+    finally:
+        await venue.close()
+        await sim.stop()

@@ -249,6 +249,8 @@ class BinanceVenue(Venue):
     @_bad_data(ConnKind.REST_PRIVATE)
     async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
         spec = self._spec(symbol)
+        if not CLIENT_ID_RE.fullmatch(client_order_id):
+            raise OrderNotFound(f"{client_order_id!r} is not a binance client id", venue=self.name)
         body = await self._request(
             "DELETE",
             ORDER_PATH,
