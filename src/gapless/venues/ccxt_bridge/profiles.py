@@ -1,0 +1,153 @@
+"""Per-exchange facts the bridge needs beyond what ccxt's unified API says.
+
+Each profile names the request parameter that carries our client order id (ccxt's
+unified ``clientOrderId`` is not honoured the same way everywhere), the parameter that
+looks an order up by that id (when the venue can), the id rules, ccxt options that keep
+an instance on spot and away from endpoints a spot account does not need, and the usage
+headers a venue reports so the limiter can adopt the venue's own count.
+
+Pure data and pure functions: no ccxt import here.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class HeaderRule:
+    """A usage counter the venue reports in a response header.
+
+    ``limit`` per ``window_s`` is the venue's published pool. ``per`` says what one
+    request draws from it: ``"cost"`` (ccxt's endpoint cost, scaled to the pool) or
+    ``"order"`` (1 per order-creating request).
+    """
+
+    name: str
+    header: str  # lower-case header name
+    limit: int
+    window_s: float
+    per: str = "cost"
+
+
+@dataclass(frozen=True)
+class Profile:
+    create_param: str = "clientOrderId"  # where the client id goes on create
+    query_param: str | None = None  # fetch_order(None, symbol, {query_param: cid})
+    cancel_param: str | None = None  # cancel_order(None, symbol, {cancel_param: cid})
+    query_extra: dict[str, Any] = field(default_factory=dict)
+    id_pattern: str = r"[A-Za-z0-9]{1,32}"
+    id_max: int = 32
+    id_alphabet: str = "alnum"  # "alnum" | "dash" (adds _ and -) | "uuid"
+    options: dict[str, Any] = field(default_factory=dict)
+    headers: tuple[HeaderRule, ...] = ()
+    #: order book depths the REST endpoint accepts (None: pass the depth through)
+    book_limits: tuple[int, ...] | None = None
+
+    def client_order_id(self, intent_id: str) -> str:
+        return derive_client_order_id(intent_id, self)
+
+
+_SPOT_MARKETS = {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]}}
+
+PROFILES: dict[str, Profile] = {
+    "binance": Profile(
+        create_param="newClientOrderId",
+        query_param="origClientOrderId",
+        cancel_param="origClientOrderId",
+        id_pattern=r"[A-Za-z0-9_-]{1,36}",
+        id_max=36,
+        id_alphabet="dash",
+        options={**_SPOT_MARKETS, "fetchCurrencies": False, "fetchMargins": False,
+                 "newOrderRespType": {"market": "FULL", "limit": "FULL"}},
+        headers=(
+            HeaderRule("weight_1m", "x-mbx-used-weight-1m", 6000, 60.0),
+            HeaderRule("orders_10s", "x-mbx-order-count-10s", 100, 10.0, per="order"),
+        ),
+        book_limits=(5, 10, 20, 50, 100, 500, 1000, 5000),
+    ),
+    "okx": Profile(
+        create_param="clOrdId",
+        query_param="clOrdId",
+        cancel_param="clOrdId",
+        id_pattern=r"[A-Za-z0-9]{1,32}",
+        id_max=32,
+        options={**_SPOT_MARKETS, "fetchCurrencies": False},
+    ),
+    "bybit": Profile(
+        create_param="orderLinkId",
+        query_param="orderLinkId",
+        cancel_param="orderLinkId",
+        query_extra={"acknowledged": True},
+        id_pattern=r"[A-Za-z0-9_-]{1,36}",
+        id_max=36,
+        id_alphabet="dash",
+        options={**_SPOT_MARKETS, "fetchCurrencies": False},
+    ),
+    "kraken": Profile(
+        create_param="cl_ord_id",
+        cancel_param="cl_ord_id",
+        id_pattern=r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        id_max=36,
+        id_alphabet="uuid",
+    ),
+    "coinbase": Profile(
+        create_param="client_order_id",
+        id_pattern=r"[A-Za-z0-9_-]{1,64}",
+        id_max=64,
+        id_alphabet="dash",
+        options={"fetchBalance": "v3"},
+    ),
+}
+
+#: exchanges whose client id travels under ccxt's unified name but with a venue name
+#: ccxt also understands; the generic profile covers everything else
+GENERIC = Profile()
+
+
+def profile_for(exchange_id: str) -> Profile:
+    return PROFILES.get(exchange_id, GENERIC)
+
+
+def derive_client_order_id(intent_id: str, profile: Profile) -> str:
+    """Deterministic, venue-valid id: the intent id itself when it already fits the
+    venue's rule, else a digest of it (``gl`` + base32 / hex, or a UUID for venues that
+    only take UUIDs)."""
+    digest = hashlib.sha256(intent_id.encode("utf-8")).digest()
+    if profile.id_alphabet == "uuid":
+        if re.fullmatch(profile.id_pattern, intent_id):
+            return intent_id
+        return str(uuid.UUID(bytes=digest[:16], version=4))
+    if re.fullmatch(profile.id_pattern, intent_id):
+        return intent_id
+    body = base64.b32encode(digest).decode("ascii").rstrip("=").lower()
+    return ("gl" + body)[: min(profile.id_max, 32)]
+
+
+def rewrite_url(url: str, base: str) -> str:
+    """Replace scheme and host of ``url`` with those of ``base``; keep path and query."""
+    from urllib.parse import urlsplit
+
+    target = urlsplit(base)
+    parts = urlsplit(url)
+    return parts._replace(scheme=target.scheme, netloc=target.netloc).geturl()
+
+
+def rewrite_api_urls(api: Any, rest_url: str, ws_url: str) -> Any:
+    """Rewrite every URL in a ccxt ``urls['api']`` tree (dicts, lists and strings);
+    http(s) URLs go to ``rest_url``, ws(s) URLs to ``ws_url`` (each only when given)."""
+    if isinstance(api, dict):
+        return {k: rewrite_api_urls(v, rest_url, ws_url) for k, v in api.items()}
+    if isinstance(api, list):
+        return [rewrite_api_urls(v, rest_url, ws_url) for v in api]
+    if isinstance(api, str):
+        if rest_url and api.startswith(("http://", "https://")):
+            return rewrite_url(api, rest_url)
+        if ws_url and api.startswith(("ws://", "wss://")):
+            return rewrite_url(api, ws_url)
+    return api
