@@ -359,10 +359,6 @@ class BybitSkin:
         link = p.get("orderLinkId", "")
         if len(link) > 36 or any(not (c.isascii() and (c.isalnum() or c in "-_")) for c in link):
             raise errors.params("orderLinkId invalid")
-        if link:
-            with contextlib.suppress(UnknownOrder):
-                self.exchange.find_order(uid, None, client_id=link)
-                raise errors.duplicate_link_id()
         tif_raw = p.get("timeInForce", "") or "GTC"
         kw: dict[str, Any] = {}
         if otype == "Limit":
@@ -389,6 +385,10 @@ class BybitSkin:
                 raise errors.params("marketUnit invalid")
         else:
             raise errors.params("orderType invalid")
+        if link:
+            with contextlib.suppress(UnknownOrder):
+                self.exchange.find_order(uid, None, client_id=link)
+                raise errors.duplicate_link_id()
         try:
             o = self.exchange.place_order(account=uid, symbol=sym, side=side,
                                           client_id=link or None, **kw)
