@@ -29,6 +29,7 @@ SKINS: dict[str, Callable[..., VenueSim]] = {"binance": _binance}
 SKINS["bybit"] = lambda **kw: __import__("gapless.sim.bybit", fromlist=["build"]).build(**kw)
 SKINS["okx"] = lambda **kw: __import__("gapless.sim.okx.server", fromlist=["build"]).build(**kw)
 SKINS["kraken"] = lambda **kw: __import__("gapless.sim.kraken", fromlist=["build"]).build(**kw)
+SKINS["coinbase"] = lambda **kw: __import__("gapless.sim.coinbase.app", fromlist=["build"]).build(**kw)
 
 
 def register_skin(venue: str, factory: Callable[..., VenueSim]) -> None:

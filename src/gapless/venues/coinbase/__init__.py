@@ -1,0 +1,1 @@
+"""Coinbase Advanced Trade adapter (API v3, CDP JWT keys)."""

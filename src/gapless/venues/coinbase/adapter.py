@@ -1,0 +1,442 @@
+"""``CoinbaseVenue``: the native Coinbase Advanced Trade adapter (REST v3 + WebSocket).
+
+Coinbase addresses orders by its own UUID only (no lookup or cancel by client id), so the
+adapter keeps a client-id -> order-id map of what it placed and, for ids it has not seen
+(another process, an answer lost in transit), finds the order by listing the product's
+orders. A create answer carries no order state, so ``place_order`` reads the order (and
+its fills when it traded) right after the venue accepted it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from urllib.parse import quote, urlsplit
+
+import orjson
+
+from gapless.model import Balance, BookSnapshot, Fill, Instrument, Order, OrderReport, OrderState
+from gapless.model.errors import (
+    AuthError,
+    ConfigError,
+    DuplicateClientOrderId,
+    GaplessError,
+    MalformedResponse,
+    OrderNotFound,
+    RateLimited,
+)
+from gapless.transport.breaker import BreakerSet
+from gapless.transport.clock import Clock, RealClock
+from gapless.transport.deadletter import DeadLetterQueue
+from gapless.transport.http import HttpClient
+from gapless.transport.ratelimit import Priority, RateLimiter
+from gapless.transport.ws import Reconnected as WsReconnected
+from gapless.transport.ws import WsConnection
+from gapless.venues.base import PrivateEvent, Venue, VenueConfig
+from gapless.venues.coinbase.auth import JwtSigner
+from gapless.venues.coinbase.book import (
+    BookGap,
+    LocalBook,
+    Sequencer,
+    parse_envelope,
+    parse_l2_events,
+)
+from gapless.venues.coinbase.errors import map_cancel_failure, map_error, map_order_failure
+from gapless.venues.coinbase.limits import CoinbaseLimits
+from gapless.venues.coinbase.translate import (
+    OrderWire,
+    balances_from,
+    book_from,
+    coinbase_client_order_id,
+    decode_accounts,
+    decode_cancel,
+    decode_create,
+    decode_fills,
+    decode_order,
+    decode_orders,
+    decode_product_book,
+    decode_products,
+    decode_time,
+    fill_from,
+    instruments_from,
+    order_body,
+    report_from_order,
+)
+from gapless.venues.coinbase.userstream import UserStream
+
+BASE = "/api/v3/brokerage"
+JSON_HEADERS = {"Content-Type": "application/json"}
+MAX_PAGES = 10
+RESYNC_THRESHOLD_S = 5.0
+
+
+class CoinbaseVenue(Venue):
+    def __init__(self, config: VenueConfig, *, clock: Clock | None = None,
+                 dlq: DeadLetterQueue | None = None) -> None:
+        super().__init__(config)
+        opts = config.options
+        self.clock: Clock = clock or RealClock()
+        self.book_depth = int(opts.get("book_depth", "50"))
+        self.list_limit = int(opts.get("list_limit", "250"))
+        self.jwt_host = opts.get("jwt_host") or urlsplit(config.rest_url).netloc
+        self.ws_url = config.ws_url
+        self.user_ws_url = opts.get("user_ws_url") or config.ws_url
+        creds = config.credentials
+        self._time_offset = 0.0
+        self._signer: JwtSigner | None = (
+            JwtSigner(creds.api_key, creds.secret, now=self._venue_time) if creds.secret else None
+        )
+        self.breakers = BreakerSet(self.name, clock=self.clock)
+        self.http = HttpClient(self.name, config.rest_url, timeout=config.request_timeout,
+                               breakers=self.breakers)
+        self.limits = CoinbaseLimits()
+        self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
+        self.dlq = dlq or DeadLetterQueue()
+        self._by_product: dict[str, str] = {}
+        self._ids: dict[str, str] = {}  # client order id -> venue order id
+        self._cids: dict[str, str] = {}  # venue order id -> client order id
+        self._http_started = False
+        self._conns: set[WsConnection] = set()
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def start(self) -> None:
+        if not self._http_started:
+            await self.http.start()
+            self._http_started = True
+        await self.load_instruments()
+
+    async def close(self) -> None:
+        for conn in list(self._conns):
+            await conn.close()
+        self._conns.clear()
+        if self._http_started:
+            await self.http.close()
+            self._http_started = False
+
+    # -- plumbing --------------------------------------------------------------------
+    def _venue_time(self) -> float:
+        return self.clock.time() + self._time_offset
+
+    def _signer_or_fail(self) -> JwtSigner:
+        if self._signer is None:
+            raise AuthError("coinbase: this request needs credentials", venue=self.name)
+        return self._signer
+
+    async def _request(self, method: str, path: str, query: str = "", body: bytes | None = None,
+                       *, endpoint: str, priority: Priority = Priority.QUERY,
+                       private: bool = True, mutating: bool = False) -> bytes:
+        await self.limiter.acquire(self.limits.costs[endpoint], priority)
+        for attempt in (0, 1):
+            headers: dict[str, str] = {}
+            if private:
+                headers.update(self._signer_or_fail().bearer(method, self.jwt_host, path))
+            if body is not None:
+                headers.update(JSON_HEADERS)
+            resp = await self.http.request(method, path, query=query, body=body,
+                                           headers=headers or None, private=private)
+            if private:
+                self.limits.sync(self.limiter, resp.headers)
+            if 200 <= resp.status < 300:
+                self.limiter.on_success()
+                return resp.body
+            err = map_error(resp.status, resp.headers, resp.body, mutating=mutating,
+                            venue=self.name)
+            if isinstance(err, RateLimited):
+                self.limiter.on_rate_limited(err.retry_after, banned=err.banned)
+            elif (isinstance(err, AuthError) and private and attempt == 0
+                  and resp.status == 401 and await self._resync_clock()):
+                # a 401 proves nothing ran; our clock was far off the venue's, so the token
+                # was outside nbf/exp: re-signed with the new offset once
+                continue
+            raise err
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _resync_clock(self) -> bool:
+        try:
+            t0 = self.clock.time()
+            body = await self._request("GET", f"{BASE}/time", endpoint="time", private=False)
+            t1 = self.clock.time()
+        except GaplessError:
+            return False
+        try:
+            server = int(decode_time(body, self.name).epochMillis) / 1000
+        except ValueError:
+            return False
+        offset = server - (t0 + t1) / 2
+        if abs(offset - self._time_offset) < RESYNC_THRESHOLD_S:
+            return False
+        self._time_offset = offset
+        return True
+
+    async def sync_time(self) -> None:
+        await self._resync_clock()
+
+    def _inst(self, symbol: str) -> Instrument:
+        return self.instrument(symbol)
+
+    def _remember(self, cid: str, vid: str) -> None:
+        if cid and vid:
+            self._ids[cid] = vid
+            self._cids[vid] = cid
+
+    # -- reference data --------------------------------------------------------------
+    async def load_instruments(self) -> dict[str, Instrument]:
+        body = await self._request("GET", f"{BASE}/market/products", "product_type=SPOT",
+                                   endpoint="products", private=False)
+        instruments = instruments_from(decode_products(body, self.name), self.name)
+        self.instruments = instruments
+        self._by_product = {i.venue_symbol: s for s, i in instruments.items()}
+        return instruments
+
+    def client_order_id(self, intent_id: str) -> str:
+        return coinbase_client_order_id(intent_id)
+
+    # -- orders ----------------------------------------------------------------------
+    async def _get_order(self, vid: str) -> OrderWire:
+        body = await self._request("GET", f"{BASE}/orders/historical/{quote(vid, safe='')}",
+                                   endpoint="order_get")
+        return decode_order(body, self.name).order
+
+    def _symbol_of(self, product: str) -> str:
+        return self._by_product.get(product, product.replace("-", "/"))
+
+    async def _fills_for(self, symbol: str, vid: str, cid: str) -> list[Fill]:
+        inst = self.instruments.get(symbol)
+        quote_asset = inst.quote if inst is not None else symbol.partition("/")[2]
+        out: list[Fill] = []
+        cursor = ""
+        for _ in range(MAX_PAGES):
+            q = f"order_ids={quote(vid, safe='')}&limit={self.list_limit}"
+            if cursor:
+                q += f"&cursor={quote(cursor, safe='')}"
+            page = decode_fills(await self._request("GET", f"{BASE}/orders/historical/fills", q,
+                                                    endpoint="fills"), self.name)
+            out.extend(fill_from(f, symbol, quote_asset, self.name, cid) for f in page.fills)
+            cursor = page.cursor
+            if not cursor:
+                break
+        return out
+
+    async def _report(self, w: OrderWire, with_fills: bool = False) -> OrderReport:
+        symbol = self._symbol_of(w.product_id)
+        self._remember(w.client_order_id, w.order_id)
+        fills: tuple[Fill, ...] = ()
+        if with_fills and w.filled_size > 0:
+            fills = tuple(await self._fills_for(symbol, w.order_id, w.client_order_id))
+        return report_from_order(w, symbol, self.name, fills)
+
+    async def place_order(self, order: Order) -> OrderReport:
+        inst = self._inst(order.symbol)
+        body = orjson.dumps(order_body(order, inst))
+        raw = await self._request("POST", f"{BASE}/orders", body=body, endpoint="order_new",
+                                  priority=Priority.ORDER, mutating=True)
+        created = decode_create(raw, self.name)
+        if not created.success:
+            er = created.error_response
+            raise map_order_failure(er.error if er else created.failure_reason,
+                                    (er.message or er.error_details) if er else "",
+                                    er.preview_failure_reason if er else "", venue=self.name)
+        if created.success_response is None or not created.success_response.order_id:
+            raise MalformedResponse("success without success_response.order_id", venue=self.name)
+        vid = created.success_response.order_id
+        cid = order.client_order_id
+        if self._ids.get(cid) == vid:
+            # the venue answers a reused client id with the order it already holds
+            raise DuplicateClientOrderId(f"client order id {cid} is already in use by {vid}",
+                                         venue=self.name)
+        self._remember(cid, vid)
+        try:
+            return await self._report(await self._get_order(vid), with_fills=True)
+        except GaplessError:
+            # accepted for certain; the state read failed: report what the venue proved
+            return OrderReport(venue=self.name, symbol=order.symbol, client_order_id=cid,
+                               venue_order_id=vid, state=OrderState.ACCEPTED, side=order.side,
+                               qty=order.qty, price=order.price)
+
+    async def _venue_id(self, symbol: str, cid: str) -> str:
+        vid = self._ids.get(cid)
+        if vid is not None:
+            return vid
+        inst = self._inst(symbol)
+        cursor = ""
+        for _ in range(MAX_PAGES):
+            q = f"product_ids={inst.venue_symbol}&limit={self.list_limit}"
+            if cursor:
+                q += f"&cursor={quote(cursor, safe='')}"
+            page = decode_orders(await self._request("GET", f"{BASE}/orders/historical/batch", q,
+                                                     endpoint="orders_list"), self.name)
+            for w in page.orders:
+                self._remember(w.client_order_id, w.order_id)
+            if cid in self._ids:
+                return self._ids[cid]
+            cursor = page.cursor
+            if not page.has_next or not cursor:
+                break
+        raise OrderNotFound(f"no order with client id {cid} on {symbol}", venue=self.name)
+
+    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
+        vid = await self._venue_id(symbol, client_order_id)
+        raw = await self._request("POST", f"{BASE}/orders/batch_cancel",
+                                  body=orjson.dumps({"order_ids": [vid]}),
+                                  endpoint="order_cancel", priority=Priority.CANCEL, mutating=True)
+        results = [r for r in decode_cancel(raw, self.name).results if r.order_id == vid]
+        if not results:
+            raise MalformedResponse("cancel answer does not mention the order", venue=self.name)
+        if not results[0].success:
+            raise map_cancel_failure(results[0].failure_reason, venue=self.name)
+        try:
+            return await self._report(await self._get_order(vid))
+        except GaplessError:
+            return OrderReport(venue=self.name, symbol=symbol, client_order_id=client_order_id,
+                               venue_order_id=vid, state=OrderState.CANCELED)
+
+    async def query_order(self, symbol: str, client_order_id: str) -> OrderReport:
+        self._inst(symbol)
+        vid = await self._venue_id(symbol, client_order_id)
+        return await self._report(await self._get_order(vid))
+
+    async def open_orders(self, symbol: str | None = None) -> list[OrderReport]:
+        base_q = "order_status=OPEN"
+        if symbol is not None:
+            base_q += f"&product_ids={self._inst(symbol).venue_symbol}"
+        out: list[OrderReport] = []
+        cursor = ""
+        for _ in range(MAX_PAGES):
+            q = f"{base_q}&limit={self.list_limit}"
+            if cursor:
+                q += f"&cursor={quote(cursor, safe='')}"
+            page = decode_orders(await self._request("GET", f"{BASE}/orders/historical/batch", q,
+                                                     endpoint="orders_list"), self.name)
+            for w in page.orders:
+                out.append(await self._report(w))
+            cursor = page.cursor
+            if not page.has_next or not cursor:
+                break
+        return out
+
+    async def balances(self) -> dict[str, Balance]:
+        out: dict[str, Balance] = {}
+        cursor = ""
+        for _ in range(MAX_PAGES):
+            q = "limit=250" + (f"&cursor={quote(cursor, safe='')}" if cursor else "")
+            page = decode_accounts(await self._request("GET", f"{BASE}/accounts", q,
+                                                       endpoint="accounts"), self.name)
+            for asset, bal in balances_from(page, self.name).items():
+                prev = out.get(asset)
+                out[asset] = bal if prev is None else Balance(
+                    asset=asset, free=prev.free + bal.free, locked=prev.locked + bal.locked)
+            cursor = page.cursor
+            if not page.has_next or not cursor:
+                break
+        return out
+
+    async def my_trades(self, symbol: str, client_order_id: str | None = None) -> list[Fill]:
+        inst = self._inst(symbol)
+        if client_order_id is not None:
+            vid = await self._venue_id(symbol, client_order_id)
+            return await self._fills_for(symbol, vid, client_order_id)
+        out: list[Fill] = []
+        cursor = ""
+        for _ in range(MAX_PAGES):
+            q = f"product_ids={inst.venue_symbol}&limit={self.list_limit}"
+            if cursor:
+                q += f"&cursor={quote(cursor, safe='')}"
+            page = decode_fills(await self._request("GET", f"{BASE}/orders/historical/fills", q,
+                                                    endpoint="fills"), self.name)
+            out.extend(fill_from(f, symbol, inst.quote, self.name, self._cids.get(f.order_id, ""))
+                       for f in page.fills)
+            cursor = page.cursor
+            if not cursor:
+                break
+        return out
+
+    # -- market data -----------------------------------------------------------------
+    async def order_book(self, symbol: str, depth: int = 20) -> BookSnapshot:
+        inst = self._inst(symbol)
+        limit = max(1, min(depth, 500))
+        body = await self._request("GET", f"{BASE}/market/product_book",
+                                   f"product_id={inst.venue_symbol}&limit={limit}",
+                                   endpoint="product_book", private=False)
+        return book_from(decode_product_book(body, self.name), symbol, self.name, depth)
+
+    def _subscribe_msg(self, kind: str, channel: str, products: list[str]) -> dict[str, object]:
+        msg: dict[str, object] = {"type": kind, "product_ids": products, "channel": channel}
+        if self._signer is not None:
+            msg["jwt"] = self._signer.token(None)
+        return msg
+
+    def _ws(self, url: str, name: str, channels: list[tuple[str, list[str]]]) -> WsConnection:
+        if not url:
+            raise ConfigError("coinbase: ws_url is not configured", venue=self.name)
+
+        async def on_connect(conn: WsConnection) -> None:
+            for channel, products in channels:
+                await conn.send_json(self._subscribe_msg("subscribe", channel, products))
+
+        conn = WsConnection(url, name=name, on_connect=on_connect, clock=self.clock)
+        self._conns.add(conn)
+        return conn
+
+    async def watch_book(self, symbol: str) -> AsyncIterator[BookSnapshot]:
+        inst = self._inst(symbol)
+        pid = inst.venue_symbol
+        stream = f"level2:{pid}"
+        conn = self._ws(self.ws_url, f"{self.name}-{stream}", [("level2", [pid]), ("heartbeats", [])])
+        book = LocalBook(self.name, symbol)
+        seq = Sequencer()
+
+        async def resubscribe() -> None:
+            book.reset()
+            seq.reset()
+            await conn.send_json(self._subscribe_msg("unsubscribe", "level2", [pid]))
+            await conn.send_json(self._subscribe_msg("subscribe", "level2", [pid]))
+
+        try:
+            async for msg in conn.messages():
+                if isinstance(msg, WsReconnected):
+                    book.reset()
+                    seq.reset()
+                    continue
+                try:
+                    env = parse_envelope(msg)
+                except ValueError as exc:
+                    self.dlq.put(self.name, stream, msg, str(exc))
+                    continue
+                try:
+                    seq.check(env.sequence_num)
+                except BookGap:
+                    await resubscribe()
+                    continue
+                if env.channel != "l2_data":
+                    continue
+                try:
+                    events = parse_l2_events(env)
+                except ValueError as exc:
+                    self.dlq.put(self.name, stream, msg, str(exc))
+                    await resubscribe()  # the book may have missed a change
+                    continue
+                changed = False
+                for ev in events:
+                    if ev.product_id == pid:
+                        changed = book.apply(ev, env.sequence_num) or changed
+                if changed and book.ready and book.bids and book.asks:
+                    yield book.snapshot(self.book_depth)
+        finally:
+            self._conns.discard(conn)
+            await conn.close()
+
+    async def private_events(self) -> AsyncIterator[PrivateEvent]:
+        self._signer_or_fail()
+        conn = self._ws(self.user_ws_url, f"{self.name}-user", [("user", []), ("heartbeats", [])])
+        stream = UserStream(venue=self.name, conn=conn, symbols=self._by_product,
+                            fetch_fills=self._stream_fills, dlq=self.dlq)
+        try:
+            async for ev in stream.events():
+                if isinstance(ev, OrderReport):
+                    self._remember(ev.client_order_id, ev.venue_order_id)
+                yield ev
+        finally:
+            self._conns.discard(conn)
+            await conn.close()
+
+    async def _stream_fills(self, symbol: str, vid: str, cid: str) -> list[Fill]:
+        return await self._fills_for(symbol, vid, cid)
