@@ -14,7 +14,7 @@ DRIVERS: dict[str, str] = {
     "ccxt": "gapless.venues.ccxt_bridge.adapter:CcxtVenue",
     "bybit": "gapless.venues.bybit.adapter:BybitVenue",
     "okx": "gapless.venues.okx.adapter:OkxVenue",
-    "coinbase": "gapless.venues.coinbase.adapter:CoinbaseVenue",
+    "kraken": "gapless.venues.kraken.adapter:KrakenVenue",
 }
 
 

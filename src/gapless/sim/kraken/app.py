@@ -42,8 +42,6 @@ def build(*, seed: int = 1, tick_interval: float = 1.0, api_key: str | None = No
     app = web.Application(middlewares=[make_fault_middleware(faults, outage, "application/json")])
     rest.routes(app)
     ws.routes(app)
-    app["kraken_state"] = state
-    app["kraken_limits"] = limits
     liquidity.reset()
 
     def resolve(name: str) -> str:

@@ -347,7 +347,7 @@ class RestApi:
         for canon, (free, locked) in self._account().items():
             a = self.st.asset_of.get(canon)
             if a is not None:
-                out[a.code] = fmt(free + locked, a.decimals)
+                out[a.code] = amount(free + locked, a.decimals)
         return out
 
     def balance_ex(self, _: dict[str, str]) -> dict[str, Any]:
@@ -355,8 +355,8 @@ class RestApi:
         for canon, (free, locked) in self._account().items():
             a = self.st.asset_of.get(canon)
             if a is not None:
-                out[a.code] = {"balance": fmt(free + locked, a.decimals),
-                               "hold_trade": fmt(locked, a.decimals)}
+                out[a.code] = {"balance": amount(free + locked, a.decimals),
+                               "hold_trade": amount(locked, a.decimals)}
         return out
 
     def add_order(self, q: dict[str, str]) -> dict[str, Any]:
@@ -546,6 +546,13 @@ class RestApi:
         token = secrets.token_urlsafe(24)
         self.st.ws_tokens.add(token)
         return {"token": token, "expires": 900}
+
+
+def amount(value: Decimal, places: int) -> str:
+    """The asset's display precision, unless that would hide part of the exact balance
+    (the core settles fills to the full precision of qty x price)."""
+    s = fmt(value, places)
+    return s if Decimal(s) == value else f"{value.normalize():f}"
 
 
 def _parse_body(body: bytes, content_type: str) -> dict[str, str]:

@@ -286,7 +286,7 @@ class WsApi:
             item["order_status"] = "filled" if done or o.status == FILLED else "partially_filled"
             base, quote = o.symbol.split("/")
             item.update({
-                "exec_id": self.st.trade_txid(f.trade_id) + "E",
+                "exec_id": self.st.trade_txid(f.trade_id),
                 "trade_id": f.trade_id,
                 "last_qty": num(f.qty),
                 "last_price": num(f.price),

@@ -1,0 +1,1 @@
+"""Native Kraken Spot adapter (REST ``/0``, WebSocket v2)."""

@@ -1,0 +1,88 @@
+"""Kraken's rate-limit model as data (docs §5.6).
+
+Kraken meters with *decaying counters*: the REST call counter per API key (max ``M``,
+decay ``d``/s; most calls +1, history calls +2, order entry exempt) and the trading
+counter per pair (threshold ``T``, decay ``t``/s; add +1, cancel by order age up to +8).
+Our limiter counts fixed windows, so each counter is modelled as ``M/2`` per ``M/(2d)`` s:
+even two full windows back to back (2 x M/2 at the boundary) stay under ``M``, and the
+sustained rate equals the decay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from gapless.transport.ratelimit import LimitRule
+
+REST = "rest_counter"
+
+
+@dataclass(frozen=True)
+class Tier:
+    rest_max: float
+    rest_decay: float
+    trade_max: float
+    trade_decay: float
+
+
+TIERS: Mapping[str, Tier] = {
+    "starter": Tier(15, 0.33, 60, 1.0),
+    "intermediate": Tier(20, 0.5, 125, 2.34),
+    "pro": Tier(20, 1.0, 180, 3.75),
+}
+
+#: REST counter cost per private method (order entry is metered per pair instead)
+REST_COST: Mapping[str, int] = {
+    "TradesHistory": 2, "QueryTrades": 2, "Ledgers": 2, "QueryLedgers": 2,
+    "AddOrder": 0, "CancelOrder": 0, "CancelAll": 0,
+}
+
+
+def cancel_cost(age_s: float | None) -> int:
+    """Trading-counter cost of a cancel by order age (unknown age: the worst case)."""
+    if age_s is None:
+        return 8
+    for limit, cost in ((5, 8), (10, 6), (15, 5), (45, 4), (90, 2), (300, 1)):
+        if age_s < limit:
+            return cost
+    return 0
+
+
+def trade_rule(pair: str) -> str:
+    return f"trade:{pair}"
+
+
+def tier_from_options(opts: Mapping[str, str]) -> Tier:
+    base = TIERS.get(opts.get("tier", "pro").lower(), TIERS["pro"])
+    return Tier(
+        float(opts.get("rest_counter_max", base.rest_max)),
+        float(opts.get("rest_counter_decay", base.rest_decay)),
+        float(opts.get("trade_counter_max", base.trade_max)),
+        float(opts.get("trade_counter_decay", base.trade_decay)),
+    )
+
+
+def _rule(name: str, maximum: float, decay: float) -> LimitRule:
+    limit = max(1, int(maximum // 2))
+    return LimitRule(name, limit, limit / decay)
+
+
+class KrakenLimits:
+    def __init__(self, tier: Tier, pairs: Iterable[str] = ()) -> None:
+        self.tier = tier
+        rules = [_rule(REST, tier.rest_max, tier.rest_decay)]
+        rules += [_rule(trade_rule(p), tier.trade_max, tier.trade_decay) for p in pairs]
+        self.rules: tuple[LimitRule, ...] = tuple(rules)
+        self._rest_costs: dict[str, dict[str, int]] = {}
+
+    def rest(self, method: str) -> dict[str, int]:
+        c = self._rest_costs.get(method)
+        if c is None:
+            cost = REST_COST.get(method, 1)
+            c = {REST: cost} if cost else {}
+            self._rest_costs[method] = c
+        return c
+
+    def trade(self, pair: str, cost: int) -> dict[str, int]:
+        return {trade_rule(pair): cost} if cost else {}
