@@ -15,6 +15,7 @@ DRIVERS: dict[str, str] = {
     "bybit": "gapless.venues.bybit.adapter:BybitVenue",
     "okx": "gapless.venues.okx.adapter:OkxVenue",
     "kraken": "gapless.venues.kraken.adapter:KrakenVenue",
+    "coinbase": "gapless.venues.coinbase.adapter:CoinbaseVenue",
 }
 
 
