@@ -97,3 +97,20 @@ def test_breaker_set_is_per_kind_and_stable() -> None:
     assert pub is s.get(ConnKind.REST_PUBLIC) and pub is not priv
     pub.record_failure(FailureKind.VENUE_DOWN)
     assert pub.state is BreakerState.OPEN and priv.state is BreakerState.CLOSED
+
+
+def test_transport_success_does_not_clear_bad_data() -> None:
+    """A venue answering 200 with garbage must still trip: the HTTP layer's success only
+    vouches for the transport, and the parser's verdict decides BAD_DATA."""
+    from gapless.transport.breaker import BreakerState, CircuitBreaker, ConnKind, FailureKind
+    from gapless.transport.clock import FakeClock
+
+    b = CircuitBreaker("v", ConnKind.REST_PRIVATE, threshold=3, clock=FakeClock())
+    for _ in range(3):
+        b.record_success(data_ok=False)  # HTTP 200 arrived
+        b.record_failure(FailureKind.BAD_DATA)  # but did not parse
+    assert b.state is BreakerState.OPEN and b.tripped_by is FailureKind.BAD_DATA
+    b.record_success(data_ok=False)
+    assert b.state is BreakerState.OPEN  # transport fine, data still unproven
+    b.record_success()
+    assert b.state is BreakerState.CLOSED and b.failures(FailureKind.BAD_DATA) == 0

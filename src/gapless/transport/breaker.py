@@ -105,13 +105,27 @@ class CircuitBreaker:
             retry_after=max(0.0, wait),
         )
 
-    def record_success(self) -> None:
-        if self._any_failures or self._state is not BreakerState.CLOSED:
-            for k in self._counts:
-                self._counts[k] = 0
-            self._any_failures = False
+    def record_success(self, *, data_ok: bool = True) -> None:
+        """A request succeeded. ``data_ok=False`` means only the transport is known good
+        (the HTTP layer has not judged the payload yet): it clears connection and
+        venue-down counts but leaves BAD_DATA to whoever parses the answer, so a venue
+        that answers 200 with garbage still trips the breaker."""
+        if not (self._any_failures or self._state is not BreakerState.CLOSED):
+            return
+        if not data_ok:
+            self._counts[FailureKind.CONNECTION] = 0
+            self._counts[FailureKind.VENUE_DOWN] = 0
+            if self.tripped_by is FailureKind.BAD_DATA and self._state is not BreakerState.CLOSED:
+                return
+            self._any_failures = self._counts[FailureKind.BAD_DATA] > 0
             self._state = BreakerState.CLOSED
             self._probe_at = None
+            return
+        for k in self._counts:
+            self._counts[k] = 0
+        self._any_failures = False
+        self._state = BreakerState.CLOSED
+        self._probe_at = None
 
     def record_failure(self, kind: FailureKind) -> None:
         self._any_failures = True

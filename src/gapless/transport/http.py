@@ -164,7 +164,7 @@ class HttpClient:
             if status >= 500:
                 breaker.record_failure(FailureKind.VENUE_DOWN)
             else:
-                breaker.record_success()
+                breaker.record_success(data_ok=False)  # the payload is judged by the caller
         return HttpResponse(status, hdrs, data)
 
     @staticmethod

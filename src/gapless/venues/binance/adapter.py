@@ -74,11 +74,14 @@ def _bad_data(
     ) -> Callable[Concatenate[BinanceVenue, P], Coroutine[Any, Any, R]]:
         @functools.wraps(fn)
         async def guarded(self: BinanceVenue, *args: P.args, **kwargs: P.kwargs) -> R:
+            breaker = self.breakers.get(kind)
             try:
-                return await fn(self, *args, **kwargs)
+                result = await fn(self, *args, **kwargs)
             except MalformedResponse:
-                self.breakers.get(kind).record_failure(FailureKind.BAD_DATA)
+                breaker.record_failure(FailureKind.BAD_DATA)
                 raise
+            breaker.record_success()  # the answer parsed: data is good again
+            return result
 
         return guarded
 
