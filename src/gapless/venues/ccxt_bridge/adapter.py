@@ -75,7 +75,7 @@ _ASSET_RE = re.compile(r"[A-Za-z0-9._-]{1,32}")
 class _Call:
     """What one bridge call knows about the HTTP exchange(s) it caused."""
 
-    __slots__ = ("headers", "mutating", "priority", "status", "strict")
+    __slots__ = ("headers", "mutating", "priority", "raw", "status", "strict")
 
     def __init__(self, priority: Priority, mutating: bool, strict: bool = True) -> None:
         self.priority = priority
@@ -83,6 +83,7 @@ class _Call:
         self.strict = strict
         self.status: int | None = None
         self.headers: dict[str, str] | None = None
+        self.raw: Any = None  # the last decoded JSON answer
 
 
 _CALL: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("gapless_ccxt_call", default=None)
@@ -95,6 +96,19 @@ def _hollow(obj: Any) -> bool:
     if isinstance(obj, list):
         return bool(obj) and all(_hollow(v) for v in obj)
     return False
+
+
+def _raw_items(obj: Any, depth: int = 3) -> int:
+    """Entries in the biggest list of objects within ``depth`` levels of a raw answer
+    (how many orders/balances/trades the venue sent, whatever the envelope)."""
+    if isinstance(obj, list):
+        n = len(obj) if obj and all(isinstance(v, dict) for v in obj) else 0
+        if depth > 0:
+            n = max([n, *(_raw_items(v, depth - 1) for v in obj[:50])])
+        return n
+    if isinstance(obj, dict) and depth > 0:
+        return max([0, *(_raw_items(v, depth - 1) for v in obj.values())])
+    return 0
 
 
 def _is_private(api: Any) -> bool:
@@ -183,6 +197,7 @@ def _exchange_class(exchange_id: str) -> type:
             if call is not None:
                 call.status = code if isinstance(code, int) else None
                 call.headers = headers if isinstance(headers, dict) else None
+                call.raw = response
             if isinstance(headers, dict):
                 bridge.limits.sync(bridge.limiter, headers)
             if isinstance(code, int) and 200 <= code < 300:
@@ -251,7 +266,11 @@ class CcxtVenue(Venue):
         self.backoff = Backoff(base=0.1, cap=float(opts.get("reconnect_cap_s", "5.0")))
         cls = _exchange_class(exchange_id)
         creds = config.credentials
-        ccxt_options: dict[str, Any] = {"maxRetriesOnFailure": 0, "adjustForTimeDifference": False}
+        ccxt_options: dict[str, Any] = {
+            "maxRetriesOnFailure": 0,  # never let ccxt re-send anything (creates!)
+            "adjustForTimeDifference": False,
+            "warnOnFetchOpenOrdersWithoutSymbol": False,
+        }
         ccxt_options.update(self.profile.options)
         settings: dict[str, Any] = {
             "enableRateLimit": False,
@@ -304,6 +323,32 @@ class CcxtVenue(Venue):
             ) from exc
         finally:
             _CALL.reset(token)
+
+    async def _call_raw(
+        self, fn: Callable[..., Awaitable[T]], *args: Any, op: str = "query"
+    ) -> tuple[T, int]:
+        """A read whose parsed result must not silently lose entries: also returns how
+        many entries the raw answer held."""
+        call = _Call(Priority.QUERY, False)
+        token = _CALL.set(call)
+        try:
+            result = await fn(*args)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            raise map_ccxt_error(
+                exc, venue=self.name, op=op, status=call.status, headers=call.headers
+            ) from exc
+        finally:
+            _CALL.reset(token)
+        return result, _raw_items(call.raw)
+
+    def _check_lossless(self, parsed: int, raw: int, what: str) -> None:
+        if parsed < raw:
+            raise MalformedResponse(
+                f"{what}: the venue sent {raw} entries, only {parsed} could be read",
+                venue=self.name,
+            )
 
     # -- lifecycle -------------------------------------------------------------------
     async def close(self) -> None:
@@ -592,9 +637,10 @@ class CcxtVenue(Venue):
 
     async def open_orders(self, symbol: str | None = None) -> list[OrderReport]:
         sym = self.instrument(symbol).symbol if symbol is not None else None
-        orders = await self._call(self.ex.fetch_open_orders, sym, op="query")
+        orders, raw_n = await self._call_raw(self.ex.fetch_open_orders, sym)
         if not isinstance(orders, list):
             raise MalformedResponse("open orders are not a list", venue=self.name)
+        self._check_lossless(len(orders), raw_n, "open orders")
         out = []
         for o in orders:
             s = o.get("symbol") if isinstance(o, dict) else None
@@ -603,7 +649,7 @@ class CcxtVenue(Venue):
         return out
 
     async def balances(self) -> dict[str, Balance]:
-        bal = await self._call(self.ex.fetch_balance)
+        bal, raw_n = await self._call_raw(self.ex.fetch_balance)
         if not isinstance(bal, dict):
             raise MalformedResponse("balance is not an object", venue=self.name)
         free_map, used_map = bal.get("free"), bal.get("used")
@@ -618,6 +664,8 @@ class CcxtVenue(Venue):
             if free is None and used is None:
                 continue
             out[asset] = Balance(asset=asset, free=free or ZERO, locked=used or ZERO)
+        if raw_n and not out:
+            raise MalformedResponse(f"balance: {raw_n} entries sent, none readable", venue=self.name)
         return out
 
     async def my_trades(self, symbol: str, client_order_id: str | None = None) -> list[Fill]:

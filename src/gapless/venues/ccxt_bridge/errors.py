@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 from ccxt.base import errors as cx
@@ -52,6 +53,7 @@ _UNKNOWN_ORDER = re.compile(
     r"|order\s+(?:has\s+been\s+)?(?:filled|canceled|cancelled)\s+or\s+(?:does\s+)?not\s+exist",
     re.IGNORECASE,
 )
+_DUPLICATE = re.compile(r"duplicat", re.IGNORECASE)
 _BANNED = re.compile(r"\bbann?ed\b|\b418\b|\bIP\s+ban", re.IGNORECASE)
 
 
@@ -120,7 +122,7 @@ def map_ccxt_error(
     if len(msg) > 500:
         msg = msg[:500] + "…"
     code = type(exc).__name__
-    kw: dict[str, object] = {"venue": venue, "code": code}
+    kw: dict[str, Any] = {"venue": venue, "code": code}
 
     # -- rate limits (ccxt raises DDoSProtection for 429/418: a sibling of RateLimitExceeded)
     if isinstance(exc, cx.RateLimitExceeded | cx.DDoSProtection):
@@ -154,7 +156,10 @@ def map_ccxt_error(
         # Kraken "EOrder:Unknown order" arrives as InvalidOrder, Coinbase "not found" as
         # plain ExchangeError: both mean the venue does not know the order
         return OrderNotFound(msg, **kw)
-    if isinstance(exc, cx.DuplicateOrderId):
+    if isinstance(exc, cx.DuplicateOrderId) or (
+        op == "create" and isinstance(exc, cx.ExchangeError) and _DUPLICATE.search(msg)
+    ):
+        # Binance -2010 "Duplicate order sent." arrives as InvalidOrder
         return DuplicateClientOrderId(msg, **kw)
     if isinstance(exc, cx.InsufficientFunds):
         return InsufficientFunds(msg, **kw)
@@ -174,6 +179,9 @@ def map_ccxt_error(
             return ServerError(msg, **kw) if mutating else VenueUnavailable(msg, **kw)
         return Rejected(msg, **kw)
     if isinstance(exc, cx.OperationFailed | cx.BaseError):
+        # e.g. Binance -1000/-1001 "internal error": the execution status is unknown
+        if status is not None and status >= 500:
+            return ServerError(msg, **kw) if mutating else VenueUnavailable(msg, **kw)
         return OutcomeUnknown(msg, **kw) if mutating else VenueUnavailable(msg, **kw)
 
     # -- not a ccxt error: ccxt choked on the answer (parsing / wrong types)

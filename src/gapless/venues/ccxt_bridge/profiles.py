@@ -64,7 +64,8 @@ PROFILES: dict[str, Profile] = {
         id_max=36,
         id_alphabet="dash",
         options={**_SPOT_MARKETS, "fetchCurrencies": False, "fetchMargins": False,
-                 "newOrderRespType": {"market": "FULL", "limit": "FULL"}},
+                 "newOrderRespType": {"market": "FULL", "limit": "FULL"},
+                 "fetchOpenOrders": {"warnWithoutSymbol": False}},
         headers=(
             HeaderRule("weight_1m", "x-mbx-used-weight-1m", 6000, 60.0),
             HeaderRule("orders_10s", "x-mbx-order-count-10s", 100, 10.0, per="order"),
