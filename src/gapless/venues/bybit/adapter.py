@@ -20,12 +20,13 @@ from gapless.model.errors import (
     ConfigError,
     GaplessError,
     InvalidOrder,
+    MalformedResponse,
     OrderNotFound,
     RateLimited,
     TimestampRejected,
     UnknownSymbol,
 )
-from gapless.transport.breaker import BreakerSet
+from gapless.transport.breaker import BreakerSet, ConnKind, FailureKind
 from gapless.transport.clock import Clock, RealClock
 from gapless.transport.deadletter import DeadLetterQueue
 from gapless.transport.http import HttpClient
@@ -144,10 +145,18 @@ class BybitVenue(Venue):
                 err = map_status(resp.status, resp.headers, resp.body, mutating=mutating,
                                  venue=self.name)
             else:
-                head = decode_head(resp.body, self.name)
-                if head.retCode == 0:
+                breaker = self.breakers.get(ConnKind.REST_PRIVATE if private
+                                            else ConnKind.REST_PUBLIC)
+                try:
+                    head = decode_head(resp.body, self.name)
+                    result = decode(resp.body) if head.retCode == 0 else None
+                except MalformedResponse:
+                    breaker.record_failure(FailureKind.BAD_DATA)
+                    raise
+                breaker.record_success()  # the answer parsed: data is good again
+                if result is not None:
                     self.limiter.on_success()
-                    return decode(resp.body)
+                    return result
                 err = map_code(head.retCode, head.retMsg, resp.headers, mutating=mutating,
                                venue=self.name)
             if isinstance(err, RateLimited):
