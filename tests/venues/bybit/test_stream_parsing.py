@@ -106,3 +106,49 @@ def test_client_ids() -> None:
         cid = bybit_client_order_id(intent)
         assert len(cid) <= 36 and cid.replace("-", "").replace("_", "").isalnum()
         assert cid == bybit_client_order_id(intent)
+
+
+class FakeConn:
+    """Stands in for WsConnection: replays frames, records what the book driver sends."""
+
+    def __init__(self, frames: list[object]) -> None:
+        self.frames = frames
+        self.sent: list[object] = []
+        self.forced = False
+
+    async def messages(self):  # type: ignore[no-untyped-def]
+        for f in self.frames:
+            yield f
+
+    async def send_json(self, obj: object) -> None:
+        self.sent.append(obj)
+
+    def reconnect(self) -> None:
+        self.forced = True
+
+
+async def test_gap_resubscribes_and_recovers_from_the_next_snapshot() -> None:
+    from gapless.transport.deadletter import DeadLetterQueue
+    from gapless.transport.ws import Reconnected as WsReconnected
+    from gapless.venues.bybit.book import run_book
+
+    frames: list[object] = [
+        book_msg("snapshot", 10, [["100", "1"]], [["101", "1"]]),
+        book_msg("delta", 11, [["99", "1"]], []),
+        book_msg("delta", 13, [["98", "1"]], []),  # gap: 12 is missing
+        book_msg("delta", 14, [["97", "1"]], []),  # ignored until a snapshot arrives
+        book_msg("snapshot", 20, [["95", "1"]], [["96", "1"]]),
+        WsReconnected("x"),
+        book_msg("delta", 21, [["94", "1"]], []),  # ignored: the reconnect reset the book
+        book_msg("snapshot", 30, [["90", "1"]], [["91", "1"]]),
+        b"garbage",
+    ]
+    conn = FakeConn(frames)
+    dlq = DeadLetterQueue()
+    book = LocalBook("bybit", "BTC/USDT")
+    snaps = [s async for s in run_book(conn, book, TOPIC, dlq=dlq)]  # type: ignore[arg-type]
+    assert [s.sequence for s in snaps] == [10, 11, 20, 30]
+    assert conn.sent == [{"op": "unsubscribe", "args": [TOPIC]},
+                         {"op": "subscribe", "args": [TOPIC]}]
+    reasons = [d.reason for d in dlq.drain()]
+    assert len(reasons) == 2 and "expected u=12" in reasons[0]
