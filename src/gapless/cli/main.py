@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gapless.cli.venues import register as _register_venues
 from gapless.model.errors import GaplessError
 
 T = TypeVar("T")
@@ -23,6 +24,7 @@ T = TypeVar("T")
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 order_app = typer.Typer(no_args_is_help=True, help="Place, cancel and inspect orders.")
 app.add_typer(order_app, name="order")
+_register_venues(app)  # `gapless venues` (src/gapless/cli/venues.py)
 console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
