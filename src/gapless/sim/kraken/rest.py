@@ -93,8 +93,22 @@ class KrakenState:
         self.userref: dict[int, int] = {}
         self.cl_ord_id: dict[int, str] = {}
         self.post_only: set[int] = set()
+        self.tags: dict[str, tuple[str | None, int | None, bool]] = {}  # core client id -> tags
         self.ws_tokens: set[str] = set()
         self._anon = itertools.count(1)
+
+    def adopt(self, o: Order) -> None:
+        """Attach cl_ord_id/userref/post to an order the core emits before AddOrder returns."""
+        tag = self.tags.pop(o.client_id, None)
+        if tag is None:
+            return
+        cl, ref, post = tag
+        if cl is not None:
+            self.cl_ord_id[o.order_id] = cl
+        if ref is not None:
+            self.userref[o.order_id] = ref
+        if post:
+            self.post_only.add(o.order_id)
 
     def pair(self, name: str | None) -> PairInfo:
         if not name:
@@ -413,25 +427,23 @@ class RestApi:
         core_tif = IOC if tif == "IOC" else GTC
         validate = truthy(q.get("validate"))
         self.limits.charge_trade(p.symbol, 1)
-        client_id = cl if cl is not None else f"~{secrets.token_hex(8)}"
+        client_id = cl if cl is not None else f"~{secrets.token_hex(12)}"  # never a valid cl_ord_id
+        if not validate:
+            self.st.tags[client_id] = (cl, userref, "post" in flags)
         try:
             order = self.ex.place_order(
                 symbol=p.symbol, side=side, type=core_type, tif=core_tif, price=price,
                 qty=None if viqc else vol, quote_qty=vol if viqc else None, client_id=client_id,
                 test=validate)
         except Rejection as r:
+            self.st.tags.pop(client_id, None)
             raise _rejection(r) from None
         lot = p.lot_decimals
         desc = f"{q['type']} {fmt(vol, lot)} {p.altname} @ {ordertype}" + (
             f" {fmt(price, p.pair_decimals)}" if price is not None else "")
         if validate:
             return {"descr": {"order": desc}}
-        if cl is not None:
-            self.st.cl_ord_id[order.order_id] = cl
-        if userref is not None:
-            self.st.userref[order.order_id] = userref
-        if "post" in flags:
-            self.st.post_only.add(order.order_id)
+        self.st.adopt(order)
         return {"descr": {"order": desc}, "txid": [self.st.txid(order.order_id)]}
 
     def _find(self, q: dict[str, str]) -> list[Order]:

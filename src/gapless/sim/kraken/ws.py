@@ -239,6 +239,7 @@ class WsApi:
         conn.send({"channel": "executions", "type": kind, "data": data, "sequence": conn.exec_seq})
 
     def _base(self, o: Any) -> dict[str, Any]:
+        self.st.adopt(o)
         item: dict[str, Any] = {
             "order_id": self.st.txid(o.order_id),
             "symbol": o.symbol,
