@@ -26,7 +26,6 @@ from ..core.liquidity import Liquidity
 from ..core.models import (
     BUY,
     CANCELED,
-    EXPIRED,
     FOK,
     GTC,
     IOC,
@@ -44,7 +43,7 @@ from .auth import AuthFailure, CdpKey, new_ed25519_key, new_es256_key, verify_jw
 from .errors import CoinbaseError
 from .limits import Limits
 from .streams import StreamHub
-from .wire import STATUS, fmt, iso
+from .wire import fmt, iso, status_of
 
 PREFIX = "/api/v3/brokerage"
 DEC_RE = re.compile(r"^[0-9]{1,20}(\.[0-9]{1,20})?$")
@@ -288,9 +287,7 @@ class CoinbaseSkin:
             completion = value / o.quote_qty * 100
         hold = o.locked
         fees = sum((f.fee for f in o.fills), Decimal(0))
-        status = STATUS.get(o.status, "UNKNOWN_ORDER_STATUS")
-        if o.status == EXPIRED and o.filled > 0 and o.type == MARKET:
-            status = "FILLED" if o.qty is None else "CANCELLED"
+        status = status_of(o)
         return {
             "order_id": self.order_uuid(o.order_id), "product_id": self.names[o.symbol],
             "user_id": self.user_id, "order_configuration": {kind: conf} if kind else {},

@@ -25,7 +25,7 @@ from ..core.models import (
     TradeEvent,
 )
 from .auth import AuthFailure
-from .wire import STATUS, fmt, iso
+from .wire import fmt, iso, status_of
 
 if TYPE_CHECKING:
     from .app import CoinbaseSkin
@@ -250,9 +250,7 @@ class StreamHub:
 
     def user_order(self, o: Any) -> dict[str, Any]:
         skin = self.skin
-        status = STATUS.get(o.status, "UNKNOWN_ORDER_STATUS")
-        if o.status == "EXPIRED" and o.qty is None and o.filled > 0:
-            status = "FILLED"
+        status = status_of(o)
         tif = {"GTC": "GOOD_UNTIL_CANCELLED", "IOC": "IMMEDIATE_OR_CANCEL",
                "FOK": "FILL_OR_KILL"}.get(o.tif, "GOOD_UNTIL_CANCELLED")
         if o.type == "MARKET":

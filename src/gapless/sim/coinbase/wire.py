@@ -27,3 +27,11 @@ def fmt(d: Decimal | int | None) -> str:
 def iso(ms: int) -> str:
     dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond:06d}Z"
+
+
+def status_of(order: object) -> str:
+    """Venue status of a core order; a quote-sized market order that traded is FILLED."""
+    core = getattr(order, "status", "")
+    if core == EXPIRED and getattr(order, "qty", None) is None and getattr(order, "filled", 0) > 0:
+        return "FILLED"
+    return STATUS.get(core, "UNKNOWN_ORDER_STATUS")
