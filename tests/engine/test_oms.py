@@ -111,23 +111,42 @@ async def test_lost_response_is_resolved_by_query_not_resent(engine: Engine, sim
     assert len(mine) == 1
 
 
-async def test_outage_leaves_order_unknown_until_the_venue_answers(engine: Engine, sim: Any) -> None:
-    """The sim drops the connection after reading the request: the outcome is unknown, the
-    engine cannot query either, so the order stays UNKNOWN (journaled) instead of being
-    declared failed; once the venue is back, a status query settles it without a resend."""
+async def test_refused_connection_is_retried_then_rejected_without_landing(engine: Engine, sim: Any) -> None:
     price = await far_bid(engine)
-    sim.faults.outage = "refuse"
+    sim.faults.outage = "refuse"  # the venue's port refuses connections: provably not sent
     try:
         order = await engine.submit(intent("out-1", price=price))
-        assert order.state is OrderState.UNKNOWN
-        stored = await engine.journal.get("out-1")
-        assert stored is not None and stored.state is OrderState.UNKNOWN
     finally:
         sim.faults.outage = None
-    order = await engine.status("out-1")
-    mine = [o for o in venue_orders(sim) if o.client_order_id == order.client_order_id]
-    assert len(mine) == (1 if order.state is OrderState.ACCEPTED else 0)
-    assert order.state in (OrderState.REJECTED, OrderState.ACCEPTED)
+    assert order.state is OrderState.REJECTED and "not accepted" in order.reject_reason
+    assert [o for o in venue_orders(sim) if o.client_order_id == order.client_order_id] == []
+
+
+async def test_unknown_outcome_stays_unknown_until_the_venue_answers(engine: Engine, sim: Any) -> None:
+    """Accepted but the answer is lost, and the venue then becomes unreachable: the engine
+    cannot prove anything, so the order stays UNKNOWN (journaled), never "failed" and never
+    re-sent; once the venue is back, a status query settles it."""
+    price = await far_bid(engine)
+    sim.faults.drop_response_next = 1
+
+    async def outage_after_accept() -> None:
+        while not venue_orders(sim):
+            await asyncio.sleep(0.001)
+        sim.faults.outage = "refuse"
+
+    watcher = asyncio.create_task(outage_after_accept())
+    try:
+        order = await engine.submit(intent("unk-1", price=price))
+        assert order.state is OrderState.UNKNOWN
+        stored = await engine.journal.get("unk-1")
+        assert stored is not None and stored.state is OrderState.UNKNOWN
+    finally:
+        watcher.cancel()
+        sim.faults.outage = None
+    await asyncio.sleep(0.05)
+    order = await engine.status("unk-1")
+    assert order.state is OrderState.ACCEPTED
+    assert len([o for o in venue_orders(sim) if o.client_order_id == order.client_order_id]) == 1
 
 
 async def test_partial_fill_arrives_on_private_stream(engine: Engine, sim: Any) -> None:

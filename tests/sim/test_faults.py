@@ -14,14 +14,14 @@ ORDER = "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=
 
 
 async def _admin(http: aiohttp.ClientSession, sim: RunningSim, path: str, body: dict | None = None) -> dict:
-    r = await http.post(sim.rest_url + "/__sim/" + path, json=body or {})
+    r = await http.post(sim.admin_url + "/__sim/" + path, json=body or {})
     assert r.status == 200, await r.text()
     return await r.json()
 
 
 async def test_outage_refuse_and_503(sim: RunningSim, http: aiohttp.ClientSession) -> None:
     await _admin(http, sim, "faults/outage", {"mode": "refuse"})
-    with pytest.raises(aiohttp.ClientError):
+    with pytest.raises(aiohttp.ClientConnectorError):  # refused: the request was never sent
         await http.get(sim.rest_url + "/api/v3/ping")
     await _admin(http, sim, "faults/outage", {"mode": "503"})
     r = await http.get(sim.rest_url + "/api/v3/ping")

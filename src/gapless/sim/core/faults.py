@@ -17,7 +17,7 @@ DROP_MODES = ("close", "hang")
 
 @dataclass
 class Faults:
-    outage: str | None = None  # None | "refuse" (close without answering) | "503"
+    outage: str | None = None  # None | "refuse" (listener closed: connections refused) | "503"
     latency_ms: int = 0  # added before every REST answer and WS frame
     ws_stall: bool = False  # keep sockets open, send nothing (no data, no pings)
     weight_limit: int | None = None  # overrides the request-weight limit per minute
@@ -29,11 +29,29 @@ class Faults:
     drop_response_next: int = 0  # next N order-mutating requests: executed, answer never sent
     drop_mode: str = "close"  # "close" the connection, or "hang" until the client gives up
     _ws_disconnect_hooks: list[Callable[[], Any]] = field(default_factory=list, repr=False)
+    _outage_hooks: list[Callable[[str | None], Any]] = field(default_factory=list, repr=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        old = getattr(self, name, None)
+        object.__setattr__(self, name, value)
+        if name == "outage" and value != old:
+            for hook in list(getattr(self, "_outage_hooks", ())):
+                hook(value)
+
+    def on_outage_change(self, hook: Callable[[str | None], Any]) -> None:
+        """Called with the new mode whenever ``outage`` changes (the server refuses
+        connections for "refuse" by closing its listening socket)."""
+        self._outage_hooks.append(hook)
 
     def clear(self) -> None:
-        hooks = self._ws_disconnect_hooks
+        hooks, outage_hooks = self._ws_disconnect_hooks, self._outage_hooks
+        self._outage_hooks = []
         self.__init__()  # type: ignore[misc]
         self._ws_disconnect_hooks = hooks
+        self._outage_hooks = outage_hooks
+        if self.outage is None:
+            for hook in list(outage_hooks):
+                hook(None)
 
     def disconnect_ws(self) -> None:
         """Drop every WebSocket connection of this sim now."""
