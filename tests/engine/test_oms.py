@@ -167,3 +167,41 @@ async def test_partial_fill_arrives_on_private_stream(engine: Engine, sim: Any) 
     assert order.filled_qty == Decimal("0.02")
     fills = await engine.journal.fills("ps-1")
     assert sum((f.qty for f in fills), Decimal(0)) == Decimal("0.02")
+
+
+async def test_order_is_durable_before_its_request_is_sent(sim: Any, tmp_path: Any) -> None:
+    """Write-ahead: at the moment the adapter is asked to send, a *separate* SQLite
+    connection already sees the order row (committed, not just buffered)."""
+    import sqlite3
+
+    from gapless.store.sqlite import SqliteJournal
+    from gapless.venues.base import Credentials, VenueConfig
+    from gapless.venues.binance.adapter import BinanceVenue
+
+    db = tmp_path / "wal.sqlite"
+    seen: list[bool] = []
+
+    class Watching(BinanceVenue):
+        async def place_order(self, order: Any) -> Any:
+            con = sqlite3.connect(db)
+            try:
+                row = con.execute("SELECT state FROM orders WHERE intent_id = ?",
+                                  (order.intent_id,)).fetchone()
+            finally:
+                con.close()
+            seen.append(row is not None)
+            return await super().place_order(order)
+
+    journal = SqliteJournal(db)
+    await journal.open()
+    cfg = VenueConfig(name="binance", driver="binance", rest_url=sim.rest_url, ws_url=sim.ws_url,
+                      credentials=Credentials(api_key=sim.api_key, secret=sim.secret))
+    eng = Engine(journal, {"binance": Watching(cfg)})
+    await eng.start()
+    try:
+        price = await far_bid(eng)
+        await asyncio.gather(*(eng.submit(intent(f"wal-{i}", price=price)) for i in range(5)))
+    finally:
+        await eng.close()
+        await journal.close()
+    assert seen == [True] * 5
