@@ -289,8 +289,9 @@ class CcxtVenue(Venue):
                 self.ex.urls.get("api", {}), config.rest_url, config.ws_url
             )
         rate_ms = float(opts.get("rate_limit_ms", "0")) or float(self.ex.rateLimit or 1000)
+        header_rules = self.profile.headers if opts.get("header_limits", "on") != "off" else ()
         self.limits = CcxtLimits(
-            rate_ms, self.profile.headers, window_s=float(opts.get("rate_window_s", "1.0"))
+            rate_ms, header_rules, window_s=float(opts.get("rate_window_s", "1.0"))
         )
         self.breakers = BreakerSet(self.name, clock=self.clock)
         self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
