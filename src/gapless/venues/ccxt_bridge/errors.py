@@ -53,7 +53,7 @@ _UNKNOWN_ORDER = re.compile(
     r"|order\s+(?:has\s+been\s+)?(?:filled|canceled|cancelled)\s+or\s+(?:does\s+)?not\s+exist",
     re.IGNORECASE,
 )
-_DUPLICATE = re.compile(r"duplicat", re.IGNORECASE)
+_DUPLICATE = re.compile(r"duplicat|order id already exists|clordid already exists", re.IGNORECASE)
 _BANNED = re.compile(r"\bbann?ed\b|\b418\b|\bIP\s+ban", re.IGNORECASE)
 
 
