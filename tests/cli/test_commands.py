@@ -114,3 +114,13 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         assert word in out
     assert "dead letters: 0" in out
     assert (tmp_path / "demo.sqlite").exists()
+
+
+def test_bench_reports_the_three_way_comparison(tmp_path: Path) -> None:
+    """Only the shape of the report: speed itself is judged by reading the bench, not here."""
+    out = tmp_path / "bench.json"
+    gapless("bench", "--orders", "40", "--json", str(out), cwd=tmp_path)
+    data = json.loads(out.read_text())
+    for key in ("baseline_orders_per_s", "adapter_orders_per_s", "ccxt_orders_per_s",
+                "ratio_to_baseline", "ratio_to_ccxt", "cpu_us_per_order", "bridge_orders_per_s"):
+        assert data[key] is not None and data[key] > 0, key

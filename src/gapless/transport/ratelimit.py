@@ -139,6 +139,10 @@ class RateLimiter:
         self._timer_deadline = 0.0
 
     # ------------------------------------------------------------------ queries
+    @property
+    def rules(self) -> list[LimitRule]:
+        return [b.rule for b in self._buckets.values()]
+
     def effective_limit(self, rule_name: str) -> int:
         return self._buckets[rule_name].allowed
 
