@@ -246,7 +246,8 @@ class CoinbaseSkin:
         uri = f"{request.method} {host}{request.path}"
         alt = (f"{request.method} http://{host}{request.path}",)
         try:
-            return verify_jwt(auth[7:].strip(), self.keys, now=self.now_s(), uri=uri, alt_uris=alt)
+            return verify_jwt(auth[7:].strip(), self.keys, now=self.now_s(), uri=uri, alt_uris=alt,
+                              loopback_any_port=True)
         except AuthFailure:
             raise errors.unauthorized() from None
 

@@ -14,6 +14,7 @@ import base64
 import binascii
 import json
 import random
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -90,13 +91,24 @@ def _verify_signature(key: CdpKey, alg: str, signing_input: bytes, sig: bytes) -
         raise AuthFailure("bad signature") from None
 
 
+_LOOPBACK_URI = re.compile(r"^([A-Z]+) (?:http://)?(?:127\.0\.0\.1|localhost|\[::1\]):[0-9]{1,5}(/\S*)$")
+
+
+def _loopback_form(uri: str) -> str | None:
+    """``"METHOD path"`` of a uri naming any loopback host:port (scheme optional)."""
+    m = _LOOPBACK_URI.match(uri)
+    return f"{m.group(1)} {m.group(2)}" if m else None
+
+
 def verify_jwt(token: str, keys: dict[str, CdpKey], *, now: float, uri: str | None,
-               alt_uris: tuple[str, ...] = ()) -> CdpKey:
+               alt_uris: tuple[str, ...] = (), loopback_any_port: bool = False) -> CdpKey:
     """Return the key that signed ``token`` or raise :class:`AuthFailure`.
 
     ``uri`` is the expected ``"METHOD host/path"`` (``None`` for WebSocket tokens, which
     carry none); ``alt_uris`` are also accepted (the same request spelled with a scheme,
-    which a client pointed at a plain-HTTP loopback simulator produces).
+    which a client pointed at a plain-HTTP loopback simulator produces). With
+    ``loopback_any_port`` a ``uri`` naming any loopback ``host:port`` is accepted when method
+    and path match (a test proxy in front of the simulator signs with its own address).
     """
     parts = token.split(".")
     if len(parts) != 3:
@@ -131,9 +143,13 @@ def verify_jwt(token: str, keys: dict[str, CdpKey], *, now: float, uri: str | No
         accepted = {uri, *alt_uris}
         claimed = claims.get("uri")
         claimed_list = claims.get("uris")
-        ok = (isinstance(claimed, str) and claimed in accepted) or (
-            isinstance(claimed_list, list) and any(u in accepted for u in claimed_list)
-        )
+        candidates = [claimed] if isinstance(claimed, str) else []
+        if isinstance(claimed_list, list):
+            candidates += [u for u in claimed_list if isinstance(u, str)]
+        ok = any(u in accepted for u in candidates)
+        if not ok and loopback_any_port:
+            want = _loopback_form(uri)
+            ok = want is not None and any(_loopback_form(u) == want for u in candidates)
         if not ok:
             raise AuthFailure(f"uri claim does not match {uri!r}")
     return key

@@ -62,6 +62,8 @@ class StreamHub:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._hb: asyncio.Task[None] | None = None
         self._unsub: Any = None
+        self._pending: dict[str, dict[tuple[str, Any], Any]] = {}
+        self._flush_scheduled = False
         skin.faults.on_ws_disconnect(self.disconnect_all)
 
     @property
@@ -283,16 +285,19 @@ class StreamHub:
             return
         skin = self.skin
         if isinstance(ev, BookDelta):
-            pid = skin.names[ev.symbol]
-            t = _ts()
-            updates = [{"side": "bid", "event_time": t, "price_level": _f(p), "new_quantity": _f(q)}
-                       for p, q in ev.bids]
-            updates += [{"side": "offer", "event_time": t, "price_level": _f(p), "new_quantity": _f(q)}
-                        for p, q in ev.asks]
-            events = [{"type": "update", "product_id": pid, "updates": updates}]
-            for c in self.conns:
-                if pid in c.subs.get("level2", ()):
-                    self._send(c, "l2_data", events)
+            # coalesce the deltas of one engine step (the liquidity ladder is replaced by a
+            # "remove all" delta then an "add" delta): the venue never shows a transiently
+            # empty book, so net level changes go out once the step is over
+            pending = self._pending.setdefault(skin.names[ev.symbol], {})
+            for side, levels in (("bid", ev.bids), ("offer", ev.asks)):
+                for p, q in levels:
+                    pending[(side, p)] = q
+            if not self._flush_scheduled:
+                try:
+                    asyncio.get_running_loop().call_soon(self._flush)
+                    self._flush_scheduled = True
+                except RuntimeError:
+                    self._flush()
         elif isinstance(ev, TradeEvent):
             pid = skin.names[ev.symbol]
             trade = {"trade_id": str(ev.trade_id), "product_id": pid, "price": _f(ev.price),
@@ -314,6 +319,20 @@ class StreamHub:
                     continue
                 payload = payload or self.user_order(o)
                 self._send(c, "user", [{"type": "update", "orders": [payload]}])
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        pending, self._pending = self._pending, {}
+        t = _ts()
+        for pid, levels in pending.items():
+            ordered = sorted(levels.items(), key=lambda kv: (kv[0][0] != "bid",
+                                                              -kv[0][1] if kv[0][0] == "bid" else kv[0][1]))
+            updates = [{"side": side, "event_time": t, "price_level": _f(p), "new_quantity": _f(q)}
+                       for (side, p), q in ordered]
+            events = [{"type": "update", "product_id": pid, "updates": updates}]
+            for c in self.conns:
+                if pid in c.subs.get("level2", ()):
+                    self._send(c, "l2_data", events)
 
     async def _heartbeats(self) -> None:
         while True:
