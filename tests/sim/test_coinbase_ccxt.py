@@ -233,3 +233,28 @@ async def test_envelopes_and_rate_limit(cb: RunningSim) -> None:
         if st == 429:
             assert body["errors"][0]["id"] == "rate_limit_exceeded"
         cb.faults.weight_limit = None
+
+
+async def test_ccxt_pro_book_and_orders() -> None:
+    """ccxt pro: ``level2`` never shows a transiently empty book; ``user`` delivers our order."""
+    import asyncio
+
+    import ccxt.pro as ccxtpro
+
+    sim = await start_venue_sim("coinbase", host="127.0.0.1", port=0, seed=12, tick_interval=0.05)
+    ex = ccxtpro.coinbase({"apiKey": sim.api_key, "secret": sim.secret, "enableRateLimit": False})
+    ex.urls["api"]["rest"] = sim.rest_url
+    ex.urls["api"]["ws"] = sim.ws_url
+    try:
+        await ex.load_markets()
+        for _ in range(5):  # several liquidity ticks
+            ob = await asyncio.wait_for(ex.watch_order_book("BTC/USD"), 5)
+            assert ob["bids"] and ob["asks"] and ob["bids"][0][0] < ob["asks"][0][0]
+        watch = asyncio.create_task(ex.watch_orders("BTC/USD"))
+        await asyncio.sleep(0.2)
+        placed = await ex.create_order("BTC/USD", "limit", "buy", 0.01, 50000)
+        seen = await asyncio.wait_for(watch, 5)
+        assert any(o["id"] == placed["id"] and o["status"] == "open" for o in seen)
+    finally:
+        await ex.close()
+        await sim.stop()
