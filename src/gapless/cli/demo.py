@@ -40,7 +40,7 @@ async def run_demo(venues: list[str], journal_path: Path | None, console: Consol
         journal_path = Path(tmp.name) / "journal.sqlite"
     all_orders: list[Order] = []
     try:
-        async with SimCluster(venues, host="127.0.0.1", port_base=0, seed=42) as cluster:
+        async with SimCluster(venues, host="127.0.0.1", port_base=0, seed=42, tick_interval=0) as cluster:
             creds = cluster.credentials()
             adapters = {
                 name: create_venue(
