@@ -32,8 +32,8 @@ def _known_gaps(request: pytest.FixtureRequest) -> None:
     name = request.function.__name__
     if cls == "TestCcxtOkxContract" and name in _OKX_OPEN:
         request.applymarker(pytest.mark.xfail(reason="open bridge gap vs OKX sim", strict=False))
-    if cls == "TestCcxtBybitContract":
-        request.applymarker(pytest.mark.xfail(reason="bridge vs Bybit sim not finished", strict=False))
+    if cls in ("TestCcxtBybitContract", "TestCcxtKrakenContract", "TestCcxtCoinbaseContract"):
+        request.applymarker(pytest.mark.xfail(reason="bridge vs this sim not finished", strict=False))
 
 
 class TestCcxtOkxContract(VenueContract):
