@@ -188,3 +188,26 @@ def test_private_stream_parsing() -> None:
             parse_private_message(bad, {"BTC-USDT": "BTC/USDT"}, "okx")
     with pytest.raises(msgspec.ValidationError):
         msgspec.convert({"x": 1}, BookData)
+
+
+def test_limits_are_per_instrument_for_trading() -> None:
+    from gapless.venues.okx.limits import COSTS, DEFAULT_RULES, INSTRUMENT_COSTS, INSTRUMENT_RULES
+
+    assert {r.name: (r.limit, r.window_s) for r in INSTRUMENT_RULES} == {
+        "order_cancel": (60, 2.0), "order_place": (60, 2.0), "order_query": (60, 2.0)}
+    account = {r.name: r.limit for r in DEFAULT_RULES}
+    assert account["account_orders_2s"] == 1000 and account["balance"] == 10
+    assert "order_place" not in account
+    assert INSTRUMENT_COSTS["order_place"] == {"order_place": 1}
+    assert COSTS["order_place"] == {"account_orders_2s": 1}
+    assert "order_cancel" not in COSTS and COSTS["books"] == {"books": 1}
+
+
+async def test_adapter_keeps_one_trading_limiter_per_instrument() -> None:
+    from gapless.venues.base import VenueConfig
+    from gapless.venues.okx.adapter import OkxVenue
+
+    v = OkxVenue(VenueConfig(name="okx", driver="okx", rest_url="http://127.0.0.1:9"))
+    a, b = v._inst_limiter("BTC-USDT"), v._inst_limiter("ETH-USDT")
+    assert a is not b and a is v._inst_limiter("BTC-USDT")
+    await v.close()

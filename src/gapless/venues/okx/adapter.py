@@ -36,7 +36,7 @@ from gapless.venues.base import PrivateEvent, Venue, VenueConfig
 from gapless.venues.okx import errors
 from gapless.venues.okx.auth import Signer, iso_ms
 from gapless.venues.okx.book import LocalBook, run_book
-from gapless.venues.okx.limits import COSTS, DEFAULT_RULES
+from gapless.venues.okx.limits import COSTS, DEFAULT_RULES, INSTRUMENT_COSTS, INSTRUMENT_RULES
 from gapless.venues.okx.translate import (
     CLIENT_ID_RE,
     POST_ONLY_CANCEL_SOURCE,
@@ -101,6 +101,7 @@ class OkxVenue(Venue):
         )
         self.ws_url = (config.ws_url or "").rstrip("/")
         self.limiter = RateLimiter(self.name, DEFAULT_RULES, clock=self.clock)
+        self._inst_limiters: dict[str, RateLimiter] = {}
         self.dlq = dlq or DeadLetterQueue()
         self._specs: dict[str, SymbolSpec] = {}
         self._by_inst: dict[str, str] = {}
@@ -127,6 +128,13 @@ class OkxVenue(Venue):
     def _now_ms(self) -> int:
         return int(self.clock.time() * 1000) + self._time_offset_ms
 
+    def _inst_limiter(self, inst_id: str) -> RateLimiter:
+        lim = self._inst_limiters.get(inst_id)
+        if lim is None:
+            lim = RateLimiter(f"{self.name}:{inst_id}", INSTRUMENT_RULES, clock=self.clock)
+            self._inst_limiters[inst_id] = lim
+        return lim
+
     async def _request(
         self,
         method: str,
@@ -138,10 +146,20 @@ class OkxVenue(Venue):
         priority: Priority = Priority.QUERY,
         signed: bool = False,
         mutating: bool = False,
+        inst_id: str = "",
     ) -> bytes:
-        """Send one request; returns the body of a ``code "0"`` answer (``code "1"``/``"2"``
-        too when ``allow_partial``); every other answer raises from the error tree."""
-        await self.limiter.acquire(COSTS[endpoint], priority)
+        """Send one request; returns the body of a ``code "0"`` answer (``"1"``/``"2"`` too
+        for order operations, whose ``sCode`` the caller maps); every other answer raises
+        from the error tree."""
+        limiters: list[RateLimiter] = []
+        inst_cost = INSTRUMENT_COSTS.get(endpoint)
+        if inst_cost is not None:
+            limiters.append(self._inst_limiter(inst_id))
+            await limiters[-1].acquire(inst_cost, priority)
+        cost = COSTS.get(endpoint)
+        if cost is not None:
+            limiters.append(self.limiter)
+            await self.limiter.acquire(cost, priority)
         for attempt in (0, 1):
             headers: dict[str, str] | None = None
             if signed:
@@ -159,11 +177,13 @@ class OkxVenue(Venue):
             else:
                 code, msg = errors.head(resp.body, self.name)
                 if code == "0" or (code in ("1", "2") and mutating):
-                    self.limiter.on_success()
+                    for lim in limiters:
+                        lim.on_success()
                     return resp.body
                 err = errors.from_code(code, msg, mutating=mutating, venue=self.name)
             if isinstance(err, RateLimited):
-                self.limiter.on_rate_limited(err.retry_after, banned=err.banned)
+                for lim in limiters:
+                    lim.on_rate_limited(err.retry_after, banned=err.banned)
             elif isinstance(err, TimestampRejected) and signed and attempt == 0:
                 await self.sync_time()  # provably not executed: re-sync and re-sign once
                 continue
@@ -216,7 +236,7 @@ class OkxVenue(Venue):
                                venue=self.name)
         body = await self._request(
             "POST", "/api/v5/trade/order", body=order_body(spec, order), endpoint="order_place",
-            priority=Priority.ORDER, signed=True, mutating=True,
+            priority=Priority.ORDER, signed=True, mutating=True, inst_id=spec.inst_id,
         )
         ack = self._ack(body)
         try:
@@ -242,7 +262,7 @@ class OkxVenue(Venue):
     async def _order_wire(self, spec: SymbolSpec, selector: str) -> OrderWire:
         body = await self._request(
             "GET", "/api/v5/trade/order", f"instId={spec.inst_id}&{selector}",
-            endpoint="order_query", signed=True,
+            endpoint="order_query", signed=True, inst_id=spec.inst_id,
         )
         rows = decode_orders(body)
         if len(rows) != 1:
@@ -263,7 +283,7 @@ class OkxVenue(Venue):
         payload = f'{{"instId":"{spec.inst_id}","clOrdId":"{client_order_id}"}}'
         body = await self._request(
             "POST", "/api/v5/trade/cancel-order", body=payload, endpoint="order_cancel",
-            priority=Priority.CANCEL, signed=True, mutating=True,
+            priority=Priority.CANCEL, signed=True, mutating=True, inst_id=spec.inst_id,
         )
         ack = self._ack(body)
         # sCode 0 only says the cancel was accepted: read the state back

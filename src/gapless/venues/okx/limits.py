@@ -2,10 +2,10 @@
 
 Every endpoint has its own "N requests per 2 seconds" budget. Public endpoints are metered
 per IP, private ones per UserID, trading ones per UserID + instrument (place, cancel and
-query counted independently and shared with WS order entry). The adapter keeps one bucket
-per endpoint, which is conservative for trading (it does not grant each instrument its own
-budget), plus the sub-account cap of 1000 new orders per 2 s. OKX sends no usage headers,
-so there is nothing to sync; a 429/50011 cuts the limiter's headroom.
+query counted independently and shared with WS order entry). The adapter therefore keeps
+one account-wide limiter (every non-trading endpoint plus the sub-account cap of 1000 new
+orders per 2 s) and one small limiter per instrument for the trading endpoints. OKX sends
+no usage headers, so there is nothing to sync; a 429/50011 cuts the limiters' headroom.
 """
 
 from __future__ import annotations
@@ -31,21 +31,36 @@ ENDPOINT_LIMITS: Mapping[str, int] = MappingProxyType({
     "fills": 60,  # unverified
 })
 ORDER_ENDPOINTS = frozenset({"order_place"})
+#: metered per UserID + instrument
+TRADE_ENDPOINTS = frozenset({"order_place", "order_cancel", "order_query"})
 
+#: the account-wide limiter (per UserID / IP)
 DEFAULT_RULES: tuple[LimitRule, ...] = (
-    *(LimitRule(name, n, WINDOW_S) for name, n in ENDPOINT_LIMITS.items()),
+    *(LimitRule(name, n, WINDOW_S) for name, n in ENDPOINT_LIMITS.items()
+      if name not in TRADE_ENDPOINTS),
     LimitRule(ACCOUNT_ORDERS, 1000, WINDOW_S),
+)
+#: one limiter per instrument
+INSTRUMENT_RULES: tuple[LimitRule, ...] = tuple(
+    LimitRule(name, ENDPOINT_LIMITS[name], WINDOW_S) for name in sorted(TRADE_ENDPOINTS)
 )
 
 
-def _costs() -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {}
+def _costs() -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    account: dict[str, dict[str, int]] = {}
+    instrument: dict[str, dict[str, int]] = {}
     for name in ENDPOINT_LIMITS:
-        c = {name: 1}
-        if name in ORDER_ENDPOINTS:
-            c[ACCOUNT_ORDERS] = 1
-        out[name] = c
-    return out
+        if name in TRADE_ENDPOINTS:
+            instrument[name] = {name: 1}
+            if name in ORDER_ENDPOINTS:
+                account[name] = {ACCOUNT_ORDERS: 1}
+        else:
+            account[name] = {name: 1}
+    return account, instrument
 
 
-COSTS: Mapping[str, Mapping[str, int]] = MappingProxyType(_costs())
+_ACCOUNT, _INSTRUMENT = _costs()
+#: endpoint -> cost in the account-wide limiter (absent: nothing to pay there)
+COSTS: Mapping[str, Mapping[str, int]] = MappingProxyType(_ACCOUNT)
+#: endpoint -> cost in the instrument's limiter
+INSTRUMENT_COSTS: Mapping[str, Mapping[str, int]] = MappingProxyType(_INSTRUMENT)
