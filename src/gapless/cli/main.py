@@ -18,6 +18,7 @@ from rich.table import Table
 
 from gapless.cli.venues import register as _register_venues
 from gapless.model.errors import GaplessError
+from gapless.venues.registry import NATIVE_VENUES
 
 T = TypeVar("T")
 
@@ -25,6 +26,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 order_app = typer.Typer(no_args_is_help=True, help="Place, cancel and inspect orders.")
 app.add_typer(order_app, name="order")
 _register_venues(app)  # `gapless venues` (src/gapless/cli/venues.py)
+ALL_NATIVE = ",".join(NATIVE_VENUES)
 console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
@@ -59,7 +61,7 @@ def _decimal(value: str | None, name: str) -> Decimal | None:
 
 @app.command()
 def sim(
-    venues: str = typer.Option("binance", help="Comma-separated venues to simulate."),
+    venues: str = typer.Option(ALL_NATIVE, help="Comma-separated venues to simulate."),
     host: str = typer.Option("127.0.0.1"),
     port_base: int = typer.Option(0, help="First port (each venue takes the next); 0 = ephemeral."),
     seed: int = typer.Option(1),
@@ -233,7 +235,7 @@ def balances(
 
 @app.command()
 def demo(
-    venues: str = typer.Option("binance", help="Comma-separated simulated venues."),
+    venues: str = typer.Option(ALL_NATIVE, help="Comma-separated simulated venues."),
     journal: Path | None = typer.Option(None, help="SQLite file (default: a temp dir)."),
 ) -> None:
     """Start simulators in-process and drive a few orders through the engine."""
@@ -250,7 +252,7 @@ def bench(
     orders: int = typer.Option(2000, help="Orders per measured path."),
     concurrency: int = typer.Option(1, help="Orders in flight."),
     json_file: Path | None = typer.Option(None, "--json", help="Write the figures as JSON."),
-    venues: str = typer.Option("binance", help="Venues whose adapter path to measure."),
+    venues: str = typer.Option(ALL_NATIVE, help="Venues whose adapter path to measure."),
 ) -> None:
     """Raw aiohttp baseline vs our adapter path vs ccxt, same simulator, same run."""
     from gapless.cli.bench import run_bench

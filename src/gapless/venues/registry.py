@@ -19,6 +19,10 @@ DRIVERS: dict[str, str] = {
 }
 
 
+#: the native adapters, each with a simulator of the same name
+NATIVE_VENUES: tuple[str, ...] = ("binance", "coinbase", "kraken", "bybit", "okx")
+
+
 def register_driver(driver: str, target: str) -> None:
     """Add (or replace) a driver; ``target`` is ``"package.module:ClassName"``."""
     DRIVERS[driver] = target
