@@ -205,3 +205,10 @@ async def test_order_is_durable_before_its_request_is_sent(sim: Any, tmp_path: A
         await eng.close()
         await journal.close()
     assert seen == [True] * 5
+
+
+async def test_concurrent_submits_of_one_intent_make_one_order(engine: Engine, sim: Any) -> None:
+    price = await far_bid(engine)
+    orders = await asyncio.gather(*(engine.submit(intent("race-1", price=price)) for _ in range(4)))
+    assert {o.client_order_id for o in orders} == {orders[0].client_order_id}
+    assert len([o for o in venue_orders(sim) if o.client_order_id == orders[0].client_order_id]) == 1

@@ -27,6 +27,7 @@ from gapless.model import (
     OrderState,
 )
 from gapless.model.errors import (
+    DuplicateIntent,
     GaplessError,
     InvalidIntent,
     InvalidTransition,
@@ -58,6 +59,7 @@ class Engine:
         clock: Clock | None = None,
         unknown_query_attempts: int = 6,
         send_attempts: int = 3,
+        max_retry_wait: float = 5.0,
         backoff: Backoff | None = None,
     ) -> None:
         self.journal = journal
@@ -65,6 +67,7 @@ class Engine:
         self.clock = clock or RealClock()
         self.unknown_query_attempts = unknown_query_attempts
         self.send_attempts = send_attempts
+        self.max_retry_wait = max_retry_wait  # longer venue back-offs (bans) end the attempt
         self.backoff = backoff or Backoff(base=0.05, cap=1.0)
         self.balances = BalanceBook()
         self.dead_letters = DeadLetterQueue()
@@ -125,6 +128,12 @@ class Engine:
         order.times.checked = time.time_ns()
         try:
             await self.journal.record_new(order)  # write-ahead: durable before any send
+        except DuplicateIntent:
+            self.balances.release(intent.intent_id)
+            raced = self._orders.get(intent.intent_id) or await self.journal.get(intent.intent_id)
+            if raced is None:  # a different intent already holds this client order id
+                raise
+            return raced  # the same intent submitted concurrently: one order, not two
         except BaseException:
             self.balances.release(intent.intent_id)
             raise
@@ -143,10 +152,11 @@ class Engine:
             try:
                 report = await venue.place_order(order)
             except Retryable as exc:  # provably not accepted: safe to re-send, same client id
-                if attempt + 1 >= self.send_attempts:
+                wait = max(self.backoff.delay(attempt), exc.retry_after or 0)
+                if attempt + 1 >= self.send_attempts or wait > self.max_retry_wait:
                     await self._finish_rejected(order, f"not accepted: {exc}")
                     return
-                await self.clock.sleep(max(self.backoff.delay(attempt), exc.retry_after or 0))
+                await self.clock.sleep(wait)
                 continue
             except Rejected as exc:
                 await self._finish_rejected(order, str(exc))
