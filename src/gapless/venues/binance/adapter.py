@@ -7,29 +7,16 @@ key state is prepared once and responses are decoded by precompiled msgspec deco
 
 from __future__ import annotations
 
-import base64
-import functools
-import hashlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from collections.abc import AsyncIterator, Mapping
 
 from gapless.model import Balance, BookSnapshot, Fill, Instrument, Order, OrderReport
-from gapless.model.errors import (
-    AuthError,
-    ConfigError,
-    MalformedResponse,
-    OrderNotFound,
-    RateLimited,
-    TimestampRejected,
-    UnknownSymbol,
-)
-from gapless.transport.breaker import BreakerSet, ConnKind, FailureKind
-from gapless.transport.clock import Clock, RealClock
+from gapless.model.errors import AuthError, OrderNotFound, RateLimited, TimestampRejected
+from gapless.transport.breaker import ConnKind
+from gapless.transport.clock import Clock
 from gapless.transport.deadletter import DeadLetterQueue
-from gapless.transport.http import HttpClient
 from gapless.transport.ratelimit import Priority, RateLimiter
 from gapless.transport.ws import WsConnection
-from gapless.venues.base import PrivateEvent, Venue, VenueConfig
+from gapless.venues.base import PrivateEvent, VenueConfig
 from gapless.venues.binance.auth import Signer, make_signer
 from gapless.venues.binance.book import LocalBook, run_book
 from gapless.venues.binance.errors import map_error
@@ -55,38 +42,10 @@ from gapless.venues.binance.translate import (
     spec_for,
 )
 from gapless.venues.binance.userstream import UserStream
+from gapless.venues.common.venue import RestVenue, bad_data, clock_offset_ms
+from gapless.venues.common.wire import hashed_client_id
 
 ORDER_PATH = "/api/v3/order"
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _bad_data(
-    kind: ConnKind,
-) -> Callable[
-    [Callable[Concatenate[BinanceVenue, P], Coroutine[Any, Any, R]]],
-    Callable[Concatenate[BinanceVenue, P], Coroutine[Any, Any, R]],
-]:
-    """Count an unparseable answer as a ``BAD_DATA`` failure on the matching breaker."""
-
-    def wrap(
-        fn: Callable[Concatenate[BinanceVenue, P], Coroutine[Any, Any, R]],
-    ) -> Callable[Concatenate[BinanceVenue, P], Coroutine[Any, Any, R]]:
-        @functools.wraps(fn)
-        async def guarded(self: BinanceVenue, *args: P.args, **kwargs: P.kwargs) -> R:
-            breaker = self.breakers.get(kind)
-            try:
-                result = await fn(self, *args, **kwargs)
-            except MalformedResponse:
-                breaker.record_failure(FailureKind.BAD_DATA)
-                raise
-            breaker.record_success()  # the answer parsed: data is good again
-            return result
-
-        return guarded
-
-    return wrap
-_ID_PREFIX = "gl"
 
 
 def binance_client_order_id(intent_id: str) -> str:
@@ -94,12 +53,13 @@ def binance_client_order_id(intent_id: str) -> str:
     already fits, otherwise ``gl`` + 30 base32 chars of its SHA-256."""
     if CLIENT_ID_RE.fullmatch(intent_id):
         return intent_id
-    digest = hashlib.sha256(intent_id.encode()).digest()
-    return _ID_PREFIX + base64.b32encode(digest).decode()[:30].lower()
+    return hashed_client_id(intent_id)
 
 
-class BinanceVenue(Venue):
+class BinanceVenue(RestVenue[SymbolSpec]):
     """Binance Spot over REST (``/api/v3``) plus market and user-data WebSocket streams."""
+
+    family = "binance"
 
     def __init__(
         self,
@@ -108,9 +68,8 @@ class BinanceVenue(Venue):
         clock: Clock | None = None,
         dlq: DeadLetterQueue | None = None,
     ) -> None:
-        super().__init__(config)
+        super().__init__(config, clock=clock, dlq=dlq)
         opts = config.options
-        self.clock: Clock = clock or RealClock()
         self.recv_window = int(opts.get("recv_window", "5000"))
         self.book_depth = int(opts.get("book_depth", "20"))
         self.keepalive_every = float(opts.get("listen_key_keepalive_s", "1800"))
@@ -119,34 +78,8 @@ class BinanceVenue(Venue):
         self._key_headers: Mapping[str, str] = (
             {"X-MBX-APIKEY": creds.api_key} if creds.api_key else {}
         )
-        self.breakers = BreakerSet(self.name, clock=self.clock)
-        self.http = HttpClient(
-            self.name, config.rest_url, timeout=config.request_timeout, breakers=self.breakers
-        )
-        self.ws_url = (config.ws_url or "").rstrip("/")
         self.limits = BinanceLimits()
         self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
-        self.dlq = dlq or DeadLetterQueue()
-        self._specs: dict[str, SymbolSpec] = {}
-        self._by_venue_symbol: dict[str, str] = {}
-        self._time_offset_ms = 0
-        self._http_started = False
-        self._conns: set[WsConnection] = set()
-
-    # -- lifecycle -------------------------------------------------------------------
-    async def start(self) -> None:
-        if not self._http_started:
-            await self.http.start()
-            self._http_started = True
-        await self.load_instruments()
-
-    async def close(self) -> None:
-        for conn in list(self._conns):
-            await conn.close()
-        self._conns.clear()
-        if self._http_started:
-            await self.http.close()
-            self._http_started = False
 
     # -- plumbing --------------------------------------------------------------------
     async def _request(
@@ -190,7 +123,7 @@ class BinanceVenue(Venue):
         signer = self._signer
         if signer is None:
             raise AuthError("binance: this request needs credentials", venue=self.name)
-        ts = int(self.clock.time() * 1000) + self._time_offset_ms
+        ts = int(self.clock.time() * 1000) + self._time_offset_ms  # now_ms(), inlined
         q = (
             f"{query}&recvWindow={self.recv_window}&timestamp={ts}"
             if query
@@ -203,20 +136,10 @@ class BinanceVenue(Venue):
         t0 = self.clock.time()
         body = await self._request("GET", "/api/v3/time", "", endpoint="time")
         t1 = self.clock.time()
-        server = decode_server_time(body).serverTime
-        self._time_offset_ms = int(server - (t0 + t1) * 500)
-
-    def _spec(self, symbol: str) -> SymbolSpec:
-        spec = self._specs.get(symbol)
-        if spec is None:
-            raise UnknownSymbol(f"{symbol} is not listed", venue=self.name)
-        return spec
-
-    def _canonical(self, venue_symbol: str) -> str:
-        return self._by_venue_symbol.get(venue_symbol, venue_symbol)
+        self._time_offset_ms = clock_offset_ms(decode_server_time(body).serverTime, t0, t1)
 
     # -- reference data --------------------------------------------------------------
-    @_bad_data(ConnKind.REST_PUBLIC)
+    @bad_data(ConnKind.REST_PUBLIC)
     async def load_instruments(self) -> dict[str, Instrument]:
         body = await self._request("GET", "/api/v3/exchangeInfo", "", endpoint="exchangeInfo")
         info = decode_exchange_info(body)
@@ -235,7 +158,7 @@ class BinanceVenue(Venue):
         return binance_client_order_id(intent_id)
 
     # -- trading ---------------------------------------------------------------------
-    @_bad_data(ConnKind.REST_PRIVATE)
+    @bad_data(ConnKind.REST_PRIVATE)
     async def place_order(self, order: Order) -> OrderReport:
         spec = self._spec(order.symbol)
         body = await self._request(
@@ -249,7 +172,7 @@ class BinanceVenue(Venue):
         )
         return report_from(decode_order(body), spec.symbol, self.name)
 
-    @_bad_data(ConnKind.REST_PRIVATE)
+    @bad_data(ConnKind.REST_PRIVATE)
     async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
         spec = self._spec(symbol)
         if not CLIENT_ID_RE.fullmatch(client_order_id):
@@ -265,7 +188,7 @@ class BinanceVenue(Venue):
         )
         return report_from(decode_order(body), spec.symbol, self.name)
 
-    @_bad_data(ConnKind.REST_PRIVATE)
+    @bad_data(ConnKind.REST_PRIVATE)
     async def query_order(self, symbol: str, client_order_id: str) -> OrderReport:
         spec = self._spec(symbol)
         if not CLIENT_ID_RE.fullmatch(client_order_id):
@@ -279,7 +202,7 @@ class BinanceVenue(Venue):
         )
         return report_from(decode_order(body), spec.symbol, self.name)
 
-    @_bad_data(ConnKind.REST_PRIVATE)
+    @bad_data(ConnKind.REST_PRIVATE)
     async def open_orders(self, symbol: str | None = None) -> list[OrderReport]:
         if symbol is None:
             q, endpoint = "", "open_orders_all"
@@ -288,12 +211,12 @@ class BinanceVenue(Venue):
         body = await self._request("GET", "/api/v3/openOrders", q, endpoint=endpoint, signed=True)
         return [report_from(w, self._canonical(w.symbol), self.name) for w in decode_orders(body)]
 
-    @_bad_data(ConnKind.REST_PRIVATE)
+    @bad_data(ConnKind.REST_PRIVATE)
     async def balances(self) -> dict[str, Balance]:
         body = await self._request("GET", "/api/v3/account", "", endpoint="account", signed=True)
         return balances_from(decode_account(body), self.name)
 
-    @_bad_data(ConnKind.REST_PRIVATE)
+    @bad_data(ConnKind.REST_PRIVATE)
     async def my_trades(self, symbol: str, client_order_id: str | None = None) -> list[Fill]:
         spec = self._spec(symbol)
         if client_order_id is None:
@@ -312,18 +235,16 @@ class BinanceVenue(Venue):
         )
         return decode_depth(body)
 
-    @_bad_data(ConnKind.REST_PUBLIC)
+    @bad_data(ConnKind.REST_PUBLIC)
     async def order_book(self, symbol: str, depth: int = 20) -> BookSnapshot:
         spec = self._spec(symbol)
         limit = max(1, min(depth, 5000))
         return book_from(await self._depth(spec, limit), spec.symbol, self.name, depth)
 
     def _ws(self, path: str, name: str) -> WsConnection:
-        if not self.ws_url:
-            raise ConfigError("binance: ws_url is not configured", venue=self.name)
-        conn = WsConnection(f"{self.ws_url}{path}", name=name, on_connect=None, clock=self.clock)
-        self._conns.add(conn)
-        return conn
+        url = self._require_ws_url()
+        return self._track(WsConnection(f"{url}{path}", name=name, on_connect=None,
+                                        clock=self.clock))
 
     async def watch_book(self, symbol: str) -> AsyncIterator[BookSnapshot]:
         spec = self._spec(symbol)
@@ -341,8 +262,7 @@ class BinanceVenue(Venue):
             ):
                 yield snap
         finally:
-            self._conns.discard(conn)
-            await conn.close()
+            await self._release(conn)
 
     async def _create_listen_key(self) -> str:
         body = await self._request(
@@ -356,17 +276,14 @@ class BinanceVenue(Venue):
         )
 
     async def private_events(self) -> AsyncIterator[PrivateEvent]:
-        if not self.ws_url:
-            raise ConfigError("binance: ws_url is not configured", venue=self.name)
+        ws_url = self._require_ws_url()
 
         def connect(url: str, name: str) -> WsConnection:
-            conn = WsConnection(url, name=name, on_connect=None, clock=self.clock)
-            self._conns.add(conn)
-            return conn
+            return self._track(WsConnection(url, name=name, on_connect=None, clock=self.clock))
 
         stream = UserStream(
             venue=self.name,
-            ws_url=self.ws_url,
+            ws_url=ws_url,
             create_key=self._create_listen_key,
             keepalive_key=self._keepalive_listen_key,
             symbols=self._by_venue_symbol,

@@ -7,9 +7,7 @@ was missed, so the book is rebuilt from a fresh snapshot. Binance has no checksu
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import AsyncIterator, Awaitable, Callable
-from decimal import Decimal
 
 import msgspec
 
@@ -18,8 +16,7 @@ from gapless.transport.deadletter import DeadLetterQueue
 from gapless.transport.ws import Reconnected as WsReconnected
 from gapless.transport.ws import WsConnection
 from gapless.venues.binance.translate import DepthWire
-
-ZERO = Decimal(0)
+from gapless.venues.common.book import LevelBook
 
 
 class BookGap(Exception):
@@ -71,27 +68,19 @@ def parse_depth_message(raw: bytes | str) -> DepthUpdate | None:
     return ev
 
 
-class LocalBook:
+class LocalBook(LevelBook):
     """Price -> quantity maps kept in sync with update ids."""
 
     def __init__(self, venue: str, symbol: str) -> None:
-        self.venue = venue
-        self.symbol = symbol
-        self.bids: dict[Decimal, Decimal] = {}
-        self.asks: dict[Decimal, Decimal] = {}
+        super().__init__(venue, symbol)
         self.last_update_id = 0
-        self.ready = False
-        self.ts_ms = 0
 
     def reset(self) -> None:
-        self.bids.clear()
-        self.asks.clear()
+        super().reset()
         self.last_update_id = 0
-        self.ready = False
 
     def load(self, snap: DepthWire) -> None:
-        self.bids = {lv.price: lv.qty for lv in snap.bids if lv.qty > 0}
-        self.asks = {lv.price: lv.qty for lv in snap.asks if lv.qty > 0}
+        self._load_levels(snap.bids, snap.asks)
         self.last_update_id = snap.lastUpdateId
         self.ready = True
 
@@ -104,27 +93,13 @@ class LocalBook:
             return False
         if self.last_update_id + 1 < ev.U:
             raise BookGap(f"{self.symbol}: expected {self.last_update_id + 1}, got {ev.U}..{ev.u}")
-        for side, levels in ((self.bids, ev.b), (self.asks, ev.a)):
-            for lv in levels:
-                if lv.qty:
-                    side[lv.price] = lv.qty
-                else:
-                    side.pop(lv.price, None)
+        self._apply_levels(ev.b, ev.a)
         self.last_update_id = ev.u
         self.ts_ms = ev.E
         return True
 
     def snapshot(self, depth: int = 20) -> BookSnapshot:
-        bids = heapq.nlargest(depth, self.bids.items())
-        asks = heapq.nsmallest(depth, self.asks.items())
-        return BookSnapshot(
-            venue=self.venue,
-            symbol=self.symbol,
-            bids=tuple(BookLevel(p, q) for p, q in bids),
-            asks=tuple(BookLevel(p, q) for p, q in asks),
-            sequence=self.last_update_id,
-            ts_ms=self.ts_ms,
-        )
+        return self._snapshot(depth, self.last_update_id)
 
 
 async def run_book(

@@ -20,6 +20,7 @@ from gapless.model.errors import (
     TimestampRejected,
     VenueUnavailable,
 )
+from gapless.venues.common.wire import header
 
 
 class ErrorBody(msgspec.Struct):
@@ -38,21 +39,6 @@ _AUTH_CODES = frozenset({-1022, -2014, -2015, -1002})
 _RATE_CODES = frozenset({-1003, -1015})
 _UNKNOWN_CODES = frozenset({-1007, -1001, -1006})
 _UNAVAILABLE_CODES = frozenset({-1008, -1016})
-
-
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    """Case-insensitive header lookup that also works on plain dicts."""
-    v = headers.get(name)
-    if v is not None:
-        return v
-    v = headers.get(name.lower())
-    if v is not None:
-        return v
-    low = name.lower()
-    for k, val in headers.items():
-        if k.lower() == low:
-            return val
-    return None
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:

@@ -9,9 +9,7 @@ fields raise ``MalformedResponse``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
-from typing import TypeVar
+from decimal import Decimal
 
 import msgspec
 
@@ -29,11 +27,14 @@ from gapless.model import (
     TimeInForce,
     canonical_symbol,
 )
-from gapless.model.errors import FilterViolation, InvalidIntent, MalformedResponse
-
-ZERO = Decimal(0)
-ONE = Decimal(1)
-T = TypeVar("T")
+from gapless.model.errors import InvalidIntent, MalformedResponse
+from gapless.venues.common.wire import (
+    ZERO,
+    fmt_decimal,
+    lookup,
+    quantum_of,
+    strict_decoder,
+)
 
 CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,36}")
 
@@ -59,46 +60,11 @@ _LIMIT_TIF: dict[TimeInForce, str] = {
 
 
 def state_of(status: str, venue: str = "binance") -> OrderState:
-    try:
-        return STATUS_MAP[status]
-    except KeyError:
-        raise MalformedResponse(f"unknown order status {status!r}", venue=venue) from None
+    return lookup(STATUS_MAP, status, "order status", venue)
 
 
 def side_of(side: str, venue: str = "binance") -> Side:
-    try:
-        return SIDE_MAP[side]
-    except KeyError:
-        raise MalformedResponse(f"unknown side {side!r}", venue=venue) from None
-
-
-# -- decimal formatting ------------------------------------------------------------------
-def quantum_of(increment: Decimal) -> Decimal:
-    """The quantize exponent for a tick/step: 0.01000000 -> 0.01, 10 -> 1, 0 -> None-ish."""
-    if increment <= 0:
-        return ZERO
-    exp = increment.normalize().as_tuple().exponent
-    assert isinstance(exp, int)
-    return ONE.scaleb(min(0, exp))
-
-
-def fmt_decimal(value: Decimal, quantum: Decimal, what: str = "value") -> str:
-    """Plain (no exponent) string with exactly the tick/step's decimals.
-
-    Raises ``FilterViolation`` if ``value`` carries more precision than ``quantum``:
-    silently rounding would change the order.
-    """
-    if not value.is_finite():
-        raise InvalidIntent(f"{what} {value} is not a finite number")
-    if not quantum:
-        return f"{value.normalize():f}" if value else "0"
-    try:
-        q = value.quantize(quantum)
-    except InvalidOperation:
-        raise FilterViolation(f"{what} {value} cannot be formatted") from None
-    if q != value:
-        raise FilterViolation(f"{what} {value} has more precision than {quantum}")
-    return f"{q:f}"
+    return lookup(SIDE_MAP, side, "side", venue)
 
 
 class SymbolSpec(msgspec.Struct, frozen=True):
@@ -236,27 +202,14 @@ class ServerTimeWire(msgspec.Struct):
     serverTime: int
 
 
-def decoder(tp: type[T], venue: str = "binance") -> Callable[[bytes], T]:
-    """A strict decoder that turns every parse/type failure into ``MalformedResponse``."""
-    dec = msgspec.json.Decoder(tp).decode
-
-    def decode(body: bytes) -> T:
-        try:
-            return dec(body)
-        except msgspec.DecodeError as exc:
-            raise MalformedResponse(f"bad {tp.__name__}: {exc}", venue=venue) from None
-
-    return decode
-
-
-decode_exchange_info = decoder(ExchangeInfo)
-decode_order = decoder(OrderWire)
-decode_orders = decoder(list[OrderWire])
-decode_trades = decoder(list[TradeWire])
-decode_account = decoder(AccountWire)
-decode_depth = decoder(DepthWire)
-decode_listen_key = decoder(ListenKeyWire)
-decode_server_time = decoder(ServerTimeWire)
+decode_exchange_info = strict_decoder(ExchangeInfo, "binance")
+decode_order = strict_decoder(OrderWire, "binance")
+decode_orders = strict_decoder(list[OrderWire], "binance")
+decode_trades = strict_decoder(list[TradeWire], "binance")
+decode_account = strict_decoder(AccountWire, "binance")
+decode_depth = strict_decoder(DepthWire, "binance")
+decode_listen_key = strict_decoder(ListenKeyWire, "binance")
+decode_server_time = strict_decoder(ServerTimeWire, "binance")
 
 
 # -- conversions -----------------------------------------------------------------------
