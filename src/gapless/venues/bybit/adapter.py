@@ -17,22 +17,19 @@ import orjson
 from gapless.model import Balance, BookSnapshot, Fill, Instrument, Order, OrderReport, OrderState
 from gapless.model.errors import (
     AuthError,
-    ConfigError,
     GaplessError,
     InvalidOrder,
     MalformedResponse,
     OrderNotFound,
     RateLimited,
     TimestampRejected,
-    UnknownSymbol,
 )
-from gapless.transport.breaker import BreakerSet, ConnKind, FailureKind
-from gapless.transport.clock import Clock, RealClock
+from gapless.transport.breaker import ConnKind, FailureKind
+from gapless.transport.clock import Clock
 from gapless.transport.deadletter import DeadLetterQueue
-from gapless.transport.http import HttpClient
 from gapless.transport.ratelimit import Priority, RateLimiter
 from gapless.transport.ws import WsConnection
-from gapless.venues.base import PrivateEvent, Venue, VenueConfig
+from gapless.venues.base import PrivateEvent, VenueConfig
 from gapless.venues.bybit.auth import BybitSigner
 from gapless.venues.bybit.book import LocalBook, run_book
 from gapless.venues.bybit.errors import map_code, map_status
@@ -61,20 +58,22 @@ from gapless.venues.bybit.translate import (
     spec_for,
 )
 from gapless.venues.bybit.userstream import PrivateStream
+from gapless.venues.common.venue import RestVenue, clock_offset_ms
 
 T = TypeVar("T")
 MAX_PAGES = 20
 SPOT_BOOK_DEPTHS = (1, 50, 200, 1000)
 
 
-class BybitVenue(Venue):
+class BybitVenue(RestVenue[SymbolSpec]):
     """Bybit V5 spot over REST plus the public ``orderbook`` and private WebSocket topics."""
+
+    family = "bybit"
 
     def __init__(self, config: VenueConfig, *, clock: Clock | None = None,
                  dlq: DeadLetterQueue | None = None) -> None:
-        super().__init__(config)
+        super().__init__(config, clock=clock, dlq=dlq)
         opts = config.options
-        self.clock: Clock = clock or RealClock()
         self.recv_window = int(opts.get("recv_window", "5000"))
         depth = int(opts.get("book_depth", "50"))
         self.book_topic_depth = min((d for d in SPOT_BOOK_DEPTHS if d >= depth), default=1000)
@@ -84,38 +83,10 @@ class BybitVenue(Venue):
             BybitSigner(creds.api_key, creds.secret, self.recv_window)
             if creds.api_key and creds.secret else None
         )
-        self.breakers = BreakerSet(self.name, clock=self.clock)
-        self.http = HttpClient(self.name, config.rest_url, timeout=config.request_timeout,
-                               breakers=self.breakers)
-        self.ws_url = (config.ws_url or "").rstrip("/")
         self.limits = BybitLimits()
         self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
-        self.dlq = dlq or DeadLetterQueue()
-        self._specs: dict[str, SymbolSpec] = {}
-        self._by_venue_symbol: dict[str, str] = {}
-        self._time_offset_ms = 0
-        self._http_started = False
-        self._conns: set[WsConnection] = set()
-
-    # -- lifecycle -------------------------------------------------------------------
-    async def start(self) -> None:
-        if not self._http_started:
-            await self.http.start()
-            self._http_started = True
-        await self.load_instruments()
-
-    async def close(self) -> None:
-        for conn in list(self._conns):
-            await conn.close()
-        self._conns.clear()
-        if self._http_started:
-            await self.http.close()
-            self._http_started = False
 
     # -- plumbing --------------------------------------------------------------------
-    def now_ms(self) -> int:
-        return int(self.clock.time() * 1000) + self._time_offset_ms
-
     async def _call(self, method: str, endpoint: str, params: dict[str, str], decode: Callable[[bytes], T], *,
                     private: bool = False, priority: Priority = Priority.QUERY,
                     mutating: bool = False) -> T:
@@ -174,16 +145,7 @@ class BybitVenue(Venue):
         t1 = self.clock.time()
         server_ms = (integer(res.timeNano, "timeNano", self.name) // 1_000_000
                      if res.timeNano else integer(res.timeSecond, "timeSecond", self.name) * 1000)
-        self._time_offset_ms = int(server_ms - (t0 + t1) * 500)
-
-    def _spec(self, symbol: str) -> SymbolSpec:
-        spec = self._specs.get(symbol)
-        if spec is None:
-            raise UnknownSymbol(f"{symbol} is not listed", venue=self.name)
-        return spec
-
-    def _canonical(self, venue_symbol: str) -> str:
-        return self._by_venue_symbol.get(venue_symbol, venue_symbol)
+        self._time_offset_ms = clock_offset_ms(server_ms, t0, t1)
 
     # -- reference data --------------------------------------------------------------
     async def load_instruments(self) -> dict[str, Instrument]:
@@ -313,14 +275,11 @@ class BybitVenue(Venue):
 
     def _ws(self, path: str, name: str, on_connect: Callable[[WsConnection], object] | None,
             ) -> WsConnection:
-        if not self.ws_url:
-            raise ConfigError("bybit: ws_url is not configured", venue=self.name)
-        conn = WsConnection(f"{self.ws_url}{path}", name=name,
-                            on_connect=on_connect,  # type: ignore[arg-type]
-                            heartbeat=20.0, stale_after=60.0,
-                            app_ping=lambda: '{"op":"ping"}', clock=self.clock)
-        self._conns.add(conn)
-        return conn
+        url = self._require_ws_url()
+        return self._track(WsConnection(f"{url}{path}", name=name,
+                                        on_connect=on_connect,  # type: ignore[arg-type]
+                                        heartbeat=20.0, stale_after=60.0,
+                                        app_ping=lambda: '{"op":"ping"}', clock=self.clock))
 
     async def watch_book(self, symbol: str) -> AsyncIterator[BookSnapshot]:
         spec = self._spec(symbol)
@@ -335,22 +294,18 @@ class BybitVenue(Venue):
             async for snap in run_book(conn, book, topic, dlq=self.dlq, depth=self.book_depth):
                 yield snap
         finally:
-            self._conns.discard(conn)
-            await conn.close()
+            await self._release(conn)
 
     async def private_events(self) -> AsyncIterator[PrivateEvent]:
-        if not self.ws_url:
-            raise ConfigError("bybit: ws_url is not configured", venue=self.name)
+        ws_url = self._require_ws_url()
         if self._signer is None:
             raise AuthError("bybit: the private stream needs credentials", venue=self.name)
-        stream = PrivateStream(venue=self.name, url=f"{self.ws_url}/v5/private",
+        stream = PrivateStream(venue=self.name, url=f"{ws_url}/v5/private",
                                signer=self._signer, symbols=self._by_venue_symbol, dlq=self.dlq,
                                now_ms=self.now_ms, clock=self.clock)
-        conn = stream.connection()
-        self._conns.add(conn)
+        conn = self._track(stream.connection())
         try:
             async for ev in stream.events(conn):
                 yield ev
         finally:
-            self._conns.discard(conn)
-            await conn.close()
+            await self._release(conn)

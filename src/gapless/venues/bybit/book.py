@@ -8,9 +8,7 @@ re-subscribed, which makes the venue send a fresh snapshot. There is no checksum
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import AsyncIterator
-from decimal import Decimal
 
 import msgspec
 
@@ -19,6 +17,7 @@ from gapless.model.errors import GaplessError
 from gapless.transport.deadletter import DeadLetterQueue
 from gapless.transport.ws import Reconnected as WsReconnected
 from gapless.transport.ws import WsConnection
+from gapless.venues.common.book import LevelBook
 
 
 class BookGap(Exception):
@@ -72,21 +71,14 @@ def parse_book_message(raw: bytes | str) -> BookMessage | None:
     return msg
 
 
-class LocalBook:
+class LocalBook(LevelBook):
     def __init__(self, venue: str, symbol: str) -> None:
-        self.venue = venue
-        self.symbol = symbol
-        self.bids: dict[Decimal, Decimal] = {}
-        self.asks: dict[Decimal, Decimal] = {}
+        super().__init__(venue, symbol)
         self.u = 0
-        self.ready = False
-        self.ts_ms = 0
 
     def reset(self) -> None:
-        self.bids.clear()
-        self.asks.clear()
+        super().reset()
         self.u = 0
-        self.ready = False
 
     def apply(self, msg: BookMessage) -> bool:
         """Apply one message; False if it changed nothing we can use.
@@ -95,8 +87,7 @@ class LocalBook:
         """
         d = msg.data
         if msg.type == "snapshot":
-            self.bids = {lv.price: lv.qty for lv in d.b if lv.qty > 0}
-            self.asks = {lv.price: lv.qty for lv in d.a if lv.qty > 0}
+            self._load_levels(d.b, d.a)
             self.u = d.u
             self.ready = True
             self.ts_ms = msg.ts
@@ -107,25 +98,13 @@ class LocalBook:
             return False  # duplicate
         if d.u != self.u + 1:
             raise BookGap(f"{self.symbol}: expected u={self.u + 1}, got {d.u}")
-        for side, levels in ((self.bids, d.b), (self.asks, d.a)):
-            for lv in levels:
-                if lv.qty:
-                    side[lv.price] = lv.qty
-                else:
-                    side.pop(lv.price, None)
+        self._apply_levels(d.b, d.a)
         self.u = d.u
         self.ts_ms = msg.ts
         return True
 
     def snapshot(self, depth: int = 20) -> BookSnapshot:
-        bids = heapq.nlargest(depth, self.bids.items())
-        asks = heapq.nsmallest(depth, self.asks.items())
-        return BookSnapshot(
-            venue=self.venue, symbol=self.symbol,
-            bids=tuple(BookLevel(p, q) for p, q in bids),
-            asks=tuple(BookLevel(p, q) for p, q in asks),
-            sequence=self.u, ts_ms=self.ts_ms,
-        )
+        return self._snapshot(depth, self.u)
 
 
 async def resubscribe(conn: WsConnection, topic: str) -> None:

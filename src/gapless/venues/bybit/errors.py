@@ -23,6 +23,7 @@ from gapless.model.errors import (
     TimestampRejected,
     VenueUnavailable,
 )
+from gapless.venues.common.wire import header
 
 AUTH_CODES = frozenset({10003, 10004, 10005, 10007, 10008, 10009, 10010, 10017, 10024, 10027})
 RATE_CODES = frozenset({10006, 10018, 10429, 170005, 170222})
@@ -34,17 +35,6 @@ UNKNOWN_CODES = frozenset({10000, 170007, 170146, 170147})
 #: the venue is busy or restarting: not executed
 BUSY_CODES = frozenset({10016, 10019, 10429, 170019})
 IP_BAN_SECONDS = 600.0
-
-
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    v = headers.get(name)
-    if v is not None:
-        return v
-    low = name.lower()
-    for k, val in headers.items():
-        if k.lower() == low:
-            return val
-    return None
 
 
 def reset_after(headers: Mapping[str, str], now_s: float | None = None) -> float | None:

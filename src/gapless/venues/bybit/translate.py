@@ -7,8 +7,6 @@ strings (sometimes ``""`` for "none"), so they are parsed here, never through fl
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -30,14 +28,12 @@ from gapless.model import (
     TimeInForce,
     canonical_symbol,
 )
-from gapless.model.errors import FilterViolation, InvalidIntent, MalformedResponse
+from gapless.model.errors import InvalidIntent, MalformedResponse
+from gapless.venues.common.wire import ZERO, fmt_decimal, hashed_client_id, lookup, quantum_of
 
-ZERO = Decimal(0)
-ONE = Decimal(1)
 T = TypeVar("T")
 
 CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,36}")
-_ID_PREFIX = "gl"
 
 STATUS_MAP: dict[str, OrderState] = {
     "Created": OrderState.ACCEPTED,
@@ -68,8 +64,7 @@ def bybit_client_order_id(intent_id: str) -> str:
     otherwise ``gl`` + 30 base32 characters of its SHA-256."""
     if CLIENT_ID_RE.fullmatch(intent_id):
         return intent_id
-    digest = hashlib.sha256(intent_id.encode()).digest()
-    return _ID_PREFIX + base64.b32encode(digest).decode()[:30].lower()
+    return hashed_client_id(intent_id)
 
 
 # -- decoding helpers ------------------------------------------------------------------
@@ -96,17 +91,11 @@ def integer(raw: str, what: str, venue: str) -> int:
 
 
 def state_of(status: str, venue: str = "bybit") -> OrderState:
-    try:
-        return STATUS_MAP[status]
-    except KeyError:
-        raise MalformedResponse(f"unknown orderStatus {status!r}", venue=venue) from None
+    return lookup(STATUS_MAP, status, "orderStatus", venue)
 
 
 def side_of(side: str, venue: str = "bybit") -> Side:
-    try:
-        return SIDE_MAP[side]
-    except KeyError:
-        raise MalformedResponse(f"unknown side {side!r}", venue=venue) from None
+    return lookup(SIDE_MAP, side, "side", venue)
 
 
 class Head(msgspec.Struct):
@@ -257,30 +246,6 @@ decode_execs = decoder(ExecResult)
 decode_wallet = decoder(WalletResult)
 decode_book = decoder(BookResult)
 decode_time = decoder(TimeResult)
-
-
-# -- numbers out -----------------------------------------------------------------------
-def quantum_of(increment: Decimal) -> Decimal:
-    if increment <= 0:
-        return ZERO
-    exp = increment.normalize().as_tuple().exponent
-    assert isinstance(exp, int)
-    return ONE.scaleb(min(0, exp))
-
-
-def fmt_decimal(value: Decimal, quantum: Decimal, what: str = "value") -> str:
-    """Plain string with the increment's decimals; refuses values that would need rounding."""
-    if not value.is_finite():
-        raise InvalidIntent(f"{what} {value} is not a finite number")
-    if not quantum:
-        return f"{value.normalize():f}"
-    try:
-        q = value.quantize(quantum)
-    except InvalidOperation:
-        raise FilterViolation(f"{what} {value} cannot be formatted") from None
-    if q != value:
-        raise FilterViolation(f"{what} {value} has more precision than {quantum}")
-    return f"{q:f}"
 
 
 class SymbolSpec(msgspec.Struct, frozen=True):
