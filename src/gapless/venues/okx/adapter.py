@@ -9,30 +9,26 @@ alone is reported (ACCEPTED); the private stream and reconciliation carry the re
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 from gapless.model import Balance, BookSnapshot, Fill, Instrument, Order, OrderReport, OrderState
 from gapless.model.errors import (
     AuthError,
-    ConfigError,
     GaplessError,
     InvalidOrder,
     MalformedResponse,
     OrderNotFound,
     RateLimited,
     TimestampRejected,
-    UnknownSymbol,
 )
-from gapless.transport.breaker import BreakerSet
-from gapless.transport.clock import Clock, RealClock
+from gapless.transport.clock import Clock
 from gapless.transport.deadletter import DeadLetterQueue
-from gapless.transport.http import HttpClient
 from gapless.transport.ratelimit import Priority, RateLimiter
 from gapless.transport.ws import WsConnection
-from gapless.venues.base import PrivateEvent, Venue, VenueConfig
+from gapless.venues.base import PrivateEvent, VenueConfig
+from gapless.venues.common.venue import RestVenue, clock_offset_ms
+from gapless.venues.common.wire import hashed_client_id
 from gapless.venues.okx import errors
 from gapless.venues.okx.auth import Signer, iso_ms
 from gapless.venues.okx.book import LocalBook, run_book
@@ -60,7 +56,6 @@ from gapless.venues.okx.translate import (
 )
 from gapless.venues.okx.userstream import make_on_connect, private_stream
 
-_ID_PREFIX = "gl"
 PAGE = 100
 WS_PING_S = 20.0  # below the venue's 30 s idle cut
 
@@ -70,12 +65,13 @@ def okx_client_order_id(intent_id: str) -> str:
     fits, otherwise ``gl`` + 30 lowercase base32 characters of its SHA-256."""
     if CLIENT_ID_RE.fullmatch(intent_id):
         return intent_id
-    digest = hashlib.sha256(intent_id.encode()).digest()
-    return _ID_PREFIX + base64.b32encode(digest).decode()[:30].lower()
+    return hashed_client_id(intent_id)
 
 
-class OkxVenue(Venue):
+class OkxVenue(RestVenue[SymbolSpec]):
     """OKX V5 spot over REST (``/api/v5``) plus public ``books`` and private ``orders`` WS."""
+
+    family = "okx"
 
     def __init__(
         self,
@@ -84,9 +80,8 @@ class OkxVenue(Venue):
         clock: Clock | None = None,
         dlq: DeadLetterQueue | None = None,
     ) -> None:
-        super().__init__(config)
+        super().__init__(config, clock=clock, dlq=dlq)
         opts = config.options
-        self.clock: Clock = clock or RealClock()
         self.book_depth = int(opts.get("book_depth", "20"))
         demo = opts.get("demo", "").lower() in ("1", "true", "yes")
         creds = config.credentials
@@ -95,39 +90,10 @@ class OkxVenue(Venue):
             if creds.api_key and creds.secret
             else None
         )
-        self.breakers = BreakerSet(self.name, clock=self.clock)
-        self.http = HttpClient(
-            self.name, config.rest_url, timeout=config.request_timeout, breakers=self.breakers
-        )
-        self.ws_url = (config.ws_url or "").rstrip("/")
         self.limiter = RateLimiter(self.name, DEFAULT_RULES, clock=self.clock)
         self._inst_limiters: dict[str, RateLimiter] = {}
-        self.dlq = dlq or DeadLetterQueue()
-        self._specs: dict[str, SymbolSpec] = {}
-        self._by_inst: dict[str, str] = {}
-        self._time_offset_ms = 0
-        self._http_started = False
-        self._conns: set[WsConnection] = set()
-
-    # -- lifecycle -------------------------------------------------------------------
-    async def start(self) -> None:
-        if not self._http_started:
-            await self.http.start()
-            self._http_started = True
-        await self.load_instruments()
-
-    async def close(self) -> None:
-        for conn in list(self._conns):
-            await conn.close()
-        self._conns.clear()
-        if self._http_started:
-            await self.http.close()
-            self._http_started = False
 
     # -- plumbing --------------------------------------------------------------------
-    def _now_ms(self) -> int:
-        return int(self.clock.time() * 1000) + self._time_offset_ms
-
     def _inst_limiter(self, inst_id: str) -> RateLimiter:
         lim = self._inst_limiters.get(inst_id)
         if lim is None:
@@ -167,7 +133,7 @@ class OkxVenue(Venue):
                 if signer is None:
                     raise AuthError("okx: this request needs credentials", venue=self.name)
                 request_path = f"{path}?{query}" if query else path
-                headers = signer.headers(iso_ms(self._now_ms() / 1000), method, request_path, body)
+                headers = signer.headers(iso_ms(self.now_ms() / 1000), method, request_path, body)
             resp = await self.http.request(
                 method, path, query=query, body=body.encode() if body else None,
                 headers=headers, private=signed,
@@ -197,13 +163,7 @@ class OkxVenue(Venue):
         rows = decode_time(body)
         if len(rows) != 1 or not rows[0].ts.isdigit():
             raise MalformedResponse("bad server time", venue=self.name)
-        self._time_offset_ms = int(int(rows[0].ts) - (t0 + t1) * 500)
-
-    def _spec(self, symbol: str) -> SymbolSpec:
-        spec = self._specs.get(symbol)
-        if spec is None:
-            raise UnknownSymbol(f"{symbol} is not listed", venue=self.name)
-        return spec
+        self._time_offset_ms = clock_offset_ms(int(rows[0].ts), t0, t1)
 
     def _ack(self, body: bytes) -> AckWire:
         acks = decode_acks(body)
@@ -222,7 +182,7 @@ class OkxVenue(Venue):
         instruments = instruments_from(decode_instruments(body), self.name)
         self.instruments = instruments
         self._specs = {s: spec_for(i) for s, i in instruments.items()}
-        self._by_inst = {i.venue_symbol: s for s, i in instruments.items()}
+        self._by_venue_symbol = {i.venue_symbol: s for s, i in instruments.items()}
         return instruments
 
     def client_order_id(self, intent_id: str) -> str:
@@ -245,7 +205,7 @@ class OkxVenue(Venue):
             return OrderReport(
                 venue=self.name, symbol=spec.symbol, client_order_id=order.client_order_id,
                 venue_order_id=ack.ordId, state=OrderState.ACCEPTED, side=order.side,
-                qty=order.qty, price=order.price, ts_ms=self._now_ms(),
+                qty=order.qty, price=order.price, ts_ms=self.now_ms(),
             )
         if (w.state == "canceled" and w.ordType == "post_only"
                 and w.cancelSource == POST_ONLY_CANCEL_SOURCE):
@@ -315,7 +275,7 @@ class OkxVenue(Venue):
             rows = decode_orders(await self._request(
                 "GET", "/api/v5/trade/orders-pending", q, endpoint="orders_pending", signed=True))
             for w in rows:
-                sym = self._by_inst.get(w.instId)
+                sym = self._by_venue_symbol.get(w.instId)
                 if sym is None:
                     continue  # an instrument listed after load_instruments
                 out.append(report_from(w, sym, self.name))
@@ -349,14 +309,11 @@ class OkxVenue(Venue):
         return book_from(decode_books(body), spec.symbol, self.name, depth)
 
     def _ws(self, path: str, name: str, on_connect: Any) -> WsConnection:
-        if not self.ws_url:
-            raise ConfigError("okx: ws_url is not configured", venue=self.name)
-        conn = WsConnection(
-            f"{self.ws_url}{path}", name=name, on_connect=on_connect, clock=self.clock,
+        url = self._require_ws_url()
+        return self._track(WsConnection(
+            f"{url}{path}", name=name, on_connect=on_connect, clock=self.clock,
             heartbeat=WS_PING_S, app_ping=lambda: "ping",
-        )
-        self._conns.add(conn)
-        return conn
+        ))
 
     async def watch_book(self, symbol: str) -> AsyncIterator[BookSnapshot]:
         spec = self._spec(symbol)
@@ -371,8 +328,7 @@ class OkxVenue(Venue):
             async for snap in run_book(conn, book, dlq=self.dlq, depth=self.book_depth):
                 yield snap
         finally:
-            self._conns.discard(conn)
-            await conn.close()
+            await self._release(conn)
 
     async def private_events(self) -> AsyncIterator[PrivateEvent]:
         signer = self._signer
@@ -380,12 +336,11 @@ class OkxVenue(Venue):
             raise AuthError("okx: the private stream needs credentials", venue=self.name)
 
         def login() -> dict[str, object]:
-            return signer.ws_login(f"{self._now_ms() / 1000:.3f}")
+            return signer.ws_login(f"{self.now_ms() / 1000:.3f}")
 
         conn = self._ws("/ws/v5/private", f"{self.name}-orders", make_on_connect(login, self.name))
         try:
-            async for ev in private_stream(conn, self._by_inst, self.name, self.dlq):
+            async for ev in private_stream(conn, self._by_venue_symbol, self.name, self.dlq):
                 yield ev
         finally:
-            self._conns.discard(conn)
-            await conn.close()
+            await self._release(conn)

@@ -30,9 +30,9 @@ from gapless.model import (
     Side,
     TimeInForce,
 )
-from gapless.model.errors import FilterViolation, InvalidIntent, MalformedResponse
+from gapless.model.errors import InvalidIntent, MalformedResponse
+from gapless.venues.common.wire import ZERO, fmt_decimal, lookup, quantum_of
 
-ZERO = Decimal(0)
 T = TypeVar("T")
 VENUE = "okx"
 
@@ -56,17 +56,11 @@ _ORD_TYPE: dict[TimeInForce, str] = {
 
 
 def state_of(state: str, venue: str = VENUE) -> OrderState:
-    try:
-        return STATE_MAP[state]
-    except KeyError:
-        raise MalformedResponse(f"unknown order state {state!r}", venue=venue) from None
+    return lookup(STATE_MAP, state, "order state", venue)
 
 
 def side_of(side: str, venue: str = VENUE) -> Side:
-    try:
-        return SIDE_MAP[side]
-    except KeyError:
-        raise MalformedResponse(f"unknown side {side!r}", venue=venue) from None
+    return lookup(SIDE_MAP, side, "side", venue)
 
 
 def num(raw: str, what: str, venue: str = VENUE, *, empty: Decimal | None = None) -> Decimal:
@@ -100,30 +94,6 @@ def ms(raw: str, what: str = "ts", venue: str = VENUE) -> int:
     if not raw.isdigit():
         raise MalformedResponse(f"{what} {raw!r} is not a millisecond timestamp", venue=venue)
     return int(raw)
-
-
-# -- decimal formatting ------------------------------------------------------------------
-def quantum_of(increment: Decimal) -> Decimal:
-    if increment <= 0:
-        return ZERO
-    exp = increment.normalize().as_tuple().exponent
-    assert isinstance(exp, int)
-    return Decimal(1).scaleb(min(0, exp))
-
-
-def fmt_decimal(value: Decimal, quantum: Decimal, what: str = "value") -> str:
-    """Plain string with the tick/lot's decimals; refuses to round silently."""
-    if not value.is_finite():
-        raise InvalidIntent(f"{what} {value} is not a finite number")
-    if not quantum:
-        return f"{value.normalize():f}" if value else "0"
-    try:
-        q = value.quantize(quantum)
-    except InvalidOperation:
-        raise FilterViolation(f"{what} {value} cannot be formatted") from None
-    if q != value:
-        raise FilterViolation(f"{what} {value} has more precision than {quantum}")
-    return f"{q:f}"
 
 
 class SymbolSpec(msgspec.Struct, frozen=True):
