@@ -35,16 +35,14 @@ from gapless.model.errors import (
     OrderNotFound,
     RateLimited,
     TimestampRejected,
-    UnknownSymbol,
 )
-from gapless.transport.breaker import BreakerSet
-from gapless.transport.clock import Clock, RealClock
+from gapless.transport.clock import Clock
 from gapless.transport.deadletter import DeadLetterQueue
-from gapless.transport.http import HttpClient
 from gapless.transport.ratelimit import Priority, RateLimiter
 from gapless.transport.ws import Reconnected as WsReconnected
 from gapless.transport.ws import WsConnection
-from gapless.venues.base import PrivateEvent, Reconnected, Venue, VenueConfig
+from gapless.venues.base import PrivateEvent, Reconnected, VenueConfig
+from gapless.venues.common.venue import RestVenue
 from gapless.venues.kraken.auth import KrakenSigner, NonceSource
 from gapless.venues.kraken.book import ChecksumMismatch, KrakenBook, parse_book_message
 from gapless.venues.kraken.errors import errors_of, map_http_status, map_kraken_error
@@ -102,14 +100,15 @@ class _Placed:
         self.at = at
 
 
-class KrakenVenue(Venue):
+class KrakenVenue(RestVenue[PairSpec]):
     """Kraken Spot over REST plus WebSocket v2 ``book`` and ``executions``."""
+
+    family = "kraken"
 
     def __init__(self, config: VenueConfig, *, clock: Clock | None = None,
                  dlq: DeadLetterQueue | None = None) -> None:
-        super().__init__(config)
+        super().__init__(config, clock=clock, dlq=dlq)
         opts = config.options
-        self.clock: Clock = clock or RealClock()
         self.book_depth = int(opts.get("book_depth", "10"))
         if self.book_depth not in WS_DEPTHS:
             raise ConfigError(f"kraken: book_depth must be one of {WS_DEPTHS}", venue=self.name)
@@ -117,39 +116,17 @@ class KrakenVenue(Venue):
         self._signer = KrakenSigner(creds.secret) if creds.secret else None
         self._api_key = creds.api_key
         self._nonce = NonceSource()
-        self.breakers = BreakerSet(self.name, clock=self.clock)
-        self.http = HttpClient(self.name, config.rest_url, timeout=config.request_timeout,
-                               breakers=self.breakers)
-        ws = (config.ws_url or "").rstrip("/")
+        ws = self.ws_url
         if ws and urlsplit(ws).path in ("", "/"):
             ws += "/v2"
         self.ws_url = ws
         self.tier = tier_from_options(opts)
         self.limits = KrakenLimits(self.tier)
         self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
-        self.dlq = dlq or DeadLetterQueue()
-        self._specs: dict[str, PairSpec] = {}
         self._by_name: dict[str, str] = {}  # pair key / altname / wsname -> symbol
         self._assets: dict[str, AssetWire] = {}
         self._placed: dict[str, _Placed] = {}
-        self._http_started = False
-        self._conns: set[WsConnection] = set()
         self.parser = ExecutionParser(self.name, {})
-
-    # -- lifecycle -------------------------------------------------------------------
-    async def start(self) -> None:
-        if not self._http_started:
-            await self.http.start()
-            self._http_started = True
-        await self.load_instruments()
-
-    async def close(self) -> None:
-        for conn in list(self._conns):
-            await conn.close()
-        self._conns.clear()
-        if self._http_started:
-            await self.http.close()
-            self._http_started = False
 
     # -- plumbing --------------------------------------------------------------------
     async def _public(self, method: str, query: str = "") -> Any:
@@ -205,12 +182,6 @@ class KrakenVenue(Venue):
                     continue
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _spec(self, symbol: str) -> PairSpec:
-        spec = self._specs.get(symbol)
-        if spec is None:
-            raise UnknownSymbol(f"{symbol} is not listed", venue=self.name)
-        return spec
 
     def _spec_by_name(self, name: str) -> PairSpec:
         sym = self._by_name.get(name)
@@ -425,13 +396,10 @@ class KrakenVenue(Venue):
         return book_from(d, spec, self.name, depth)
 
     def _ws(self, name: str, on_connect: Any) -> WsConnection:
-        if not self.ws_url:
-            raise ConfigError("kraken: ws_url is not configured", venue=self.name)
-        conn = WsConnection(self.ws_url, name=name, on_connect=on_connect, clock=self.clock,
-                            app_ping=lambda: '{"method":"ping"}', heartbeat=20.0,
-                            stale_after=30.0)
-        self._conns.add(conn)
-        return conn
+        url = self._require_ws_url()
+        return self._track(WsConnection(url, name=name, on_connect=on_connect, clock=self.clock,
+                                        app_ping=lambda: '{"method":"ping"}', heartbeat=20.0,
+                                        stale_after=30.0))
 
     async def watch_book(self, symbol: str) -> AsyncIterator[BookSnapshot]:
         spec = self._spec(symbol)
@@ -464,8 +432,7 @@ class KrakenVenue(Venue):
                 if ready:
                     yield book.snapshot()
         finally:
-            self._conns.discard(conn)
-            await conn.close()
+            await self._release(conn)
 
     async def _ws_token(self) -> str:
         raw = await self._private("GetWebSocketsToken", [])
@@ -495,5 +462,4 @@ class KrakenVenue(Venue):
                 for r in reports or ():
                     yield r
         finally:
-            self._conns.discard(conn)
-            await conn.close()
+            await self._release(conn)

@@ -16,7 +16,8 @@ from decimal import Decimal
 
 import msgspec
 
-from gapless.model import BookLevel, BookSnapshot
+from gapless.model import BookSnapshot
+from gapless.venues.common.book import LevelBook
 
 
 class LevelWire(msgspec.Struct):
@@ -91,22 +92,13 @@ def parse_book_message(raw: bytes | str) -> BookMsg | None:
     return msg
 
 
-class KrakenBook:
+class KrakenBook(LevelBook):
     def __init__(self, venue: str, symbol: str, depth: int, price_dp: int, qty_dp: int) -> None:
-        self.venue = venue
-        self.symbol = symbol
+        super().__init__(venue, symbol)
         self.depth = depth
         self.price_dp = price_dp
         self.qty_dp = qty_dp
-        self.bids: dict[Decimal, Decimal] = {}
-        self.asks: dict[Decimal, Decimal] = {}
-        self.ready = False
         self.updates = 0
-
-    def reset(self) -> None:
-        self.bids.clear()
-        self.asks.clear()
-        self.ready = False
 
     def _check(self, d: BookData) -> None:
         for lv in (*d.bids, *d.asks):
@@ -123,18 +115,12 @@ class KrakenBook:
                 continue
             self._check(d)
             if msg.type == "snapshot":
-                self.bids = {lv.price: lv.qty for lv in d.bids if lv.qty > 0}
-                self.asks = {lv.price: lv.qty for lv in d.asks if lv.qty > 0}
+                self._load_levels(d.bids, d.asks)
                 self.ready = True
             else:
                 if not self.ready:
                     return False
-                for side, levels in ((self.bids, d.bids), (self.asks, d.asks)):
-                    for lv in levels:
-                        if lv.qty > 0:
-                            side[lv.price] = lv.qty
-                        else:
-                            side.pop(lv.price, None)
+                self._apply_levels(d.bids, d.asks)  # levels were checked non-negative
                 self._truncate()
             self.updates += 1
             if d.checksum is not None:
@@ -154,10 +140,4 @@ class KrakenBook:
             self.asks = {p: self.asks[p] for p in keep}
 
     def snapshot(self, depth: int | None = None) -> BookSnapshot:
-        n = depth or self.depth
-        return BookSnapshot(
-            venue=self.venue, symbol=self.symbol,
-            bids=tuple(BookLevel(p, q) for p, q in heapq.nlargest(n, self.bids.items())),
-            asks=tuple(BookLevel(p, q) for p, q in heapq.nsmallest(n, self.asks.items())),
-            sequence=self.updates,
-        )
+        return self._snapshot(depth or self.depth, self.updates)
