@@ -17,21 +17,18 @@ import orjson
 from gapless.model import Balance, BookSnapshot, Fill, Instrument, Order, OrderReport, OrderState
 from gapless.model.errors import (
     AuthError,
-    ConfigError,
     DuplicateClientOrderId,
     GaplessError,
     MalformedResponse,
     OrderNotFound,
     RateLimited,
 )
-from gapless.transport.breaker import BreakerSet
-from gapless.transport.clock import Clock, RealClock
+from gapless.transport.clock import Clock
 from gapless.transport.deadletter import DeadLetterQueue
-from gapless.transport.http import HttpClient
 from gapless.transport.ratelimit import Priority, RateLimiter
 from gapless.transport.ws import Reconnected as WsReconnected
 from gapless.transport.ws import WsConnection
-from gapless.venues.base import PrivateEvent, Venue, VenueConfig
+from gapless.venues.base import PrivateEvent, VenueConfig
 from gapless.venues.coinbase.auth import JwtSigner
 from gapless.venues.coinbase.book import (
     BookGap,
@@ -62,6 +59,7 @@ from gapless.venues.coinbase.translate import (
     report_from_order,
 )
 from gapless.venues.coinbase.userstream import UserStream
+from gapless.venues.common.venue import RestVenue
 
 BASE = "/api/v3/brokerage"
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -69,48 +67,30 @@ MAX_PAGES = 10
 RESYNC_THRESHOLD_S = 5.0
 
 
-class CoinbaseVenue(Venue):
+class CoinbaseVenue(RestVenue[Instrument]):
+    """Coinbase Advanced Trade; symbols resolve through ``instrument()`` (no extra spec),
+    and the clock offset (float seconds) is re-measured only after a 401."""
+
+    family = "coinbase"
+
     def __init__(self, config: VenueConfig, *, clock: Clock | None = None,
                  dlq: DeadLetterQueue | None = None) -> None:
-        super().__init__(config)
+        super().__init__(config, clock=clock, dlq=dlq)
         opts = config.options
-        self.clock: Clock = clock or RealClock()
         self.book_depth = int(opts.get("book_depth", "50"))
         self.list_limit = int(opts.get("list_limit", "250"))
         self.jwt_host = opts.get("jwt_host") or urlsplit(config.rest_url).netloc
-        self.ws_url = config.ws_url
+        self.ws_url = config.ws_url or ""  # used as configured (no trailing-slash trim)
         self.user_ws_url = opts.get("user_ws_url") or config.ws_url
         creds = config.credentials
         self._time_offset = 0.0
         self._signer: JwtSigner | None = (
             JwtSigner(creds.api_key, creds.secret, now=self._venue_time) if creds.secret else None
         )
-        self.breakers = BreakerSet(self.name, clock=self.clock)
-        self.http = HttpClient(self.name, config.rest_url, timeout=config.request_timeout,
-                               breakers=self.breakers)
         self.limits = CoinbaseLimits()
         self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
-        self.dlq = dlq or DeadLetterQueue()
-        self._by_product: dict[str, str] = {}
         self._ids: dict[str, str] = {}  # client order id -> venue order id
         self._cids: dict[str, str] = {}  # venue order id -> client order id
-        self._http_started = False
-        self._conns: set[WsConnection] = set()
-
-    # -- lifecycle -------------------------------------------------------------------
-    async def start(self) -> None:
-        if not self._http_started:
-            await self.http.start()
-            self._http_started = True
-        await self.load_instruments()
-
-    async def close(self) -> None:
-        for conn in list(self._conns):
-            await conn.close()
-        self._conns.clear()
-        if self._http_started:
-            await self.http.close()
-            self._http_started = False
 
     # -- plumbing --------------------------------------------------------------------
     def _venue_time(self) -> float:
@@ -184,7 +164,7 @@ class CoinbaseVenue(Venue):
                                    endpoint="products", private=False)
         instruments = instruments_from(decode_products(body, self.name), self.name)
         self.instruments = instruments
-        self._by_product = {i.venue_symbol: s for s, i in instruments.items()}
+        self._by_venue_symbol = {i.venue_symbol: s for s, i in instruments.items()}
         return instruments
 
     def client_order_id(self, intent_id: str) -> str:
@@ -197,7 +177,7 @@ class CoinbaseVenue(Venue):
         return decode_order(body, self.name).order
 
     def _symbol_of(self, product: str) -> str:
-        return self._by_product.get(product, product.replace("-", "/"))
+        return self._by_venue_symbol.get(product, product.replace("-", "/"))
 
     async def _fills_for(self, symbol: str, vid: str, cid: str) -> list[Fill]:
         inst = self.instruments.get(symbol)
@@ -365,16 +345,13 @@ class CoinbaseVenue(Venue):
         return msg
 
     def _ws(self, url: str, name: str, channels: list[tuple[str, list[str]]]) -> WsConnection:
-        if not url:
-            raise ConfigError("coinbase: ws_url is not configured", venue=self.name)
+        url = self._require_ws_url(url)
 
         async def on_connect(conn: WsConnection) -> None:
             for channel, products in channels:
                 await conn.send_json(self._subscribe_msg("subscribe", channel, products))
 
-        conn = WsConnection(url, name=name, on_connect=on_connect, clock=self.clock)
-        self._conns.add(conn)
-        return conn
+        return self._track(WsConnection(url, name=name, on_connect=on_connect, clock=self.clock))
 
     async def watch_book(self, symbol: str) -> AsyncIterator[BookSnapshot]:
         inst = self._inst(symbol)
@@ -421,13 +398,12 @@ class CoinbaseVenue(Venue):
                 if changed and book.ready and book.bids and book.asks:
                     yield book.snapshot(self.book_depth)
         finally:
-            self._conns.discard(conn)
-            await conn.close()
+            await self._release(conn)
 
     async def private_events(self) -> AsyncIterator[PrivateEvent]:
         self._signer_or_fail()
         conn = self._ws(self.user_ws_url, f"{self.name}-user", [("user", []), ("heartbeats", [])])
-        stream = UserStream(venue=self.name, conn=conn, symbols=self._by_product,
+        stream = UserStream(venue=self.name, conn=conn, symbols=self._by_venue_symbol,
                             fetch_fills=self._stream_fills, dlq=self.dlq)
         try:
             async for ev in stream.events():
@@ -435,8 +411,7 @@ class CoinbaseVenue(Venue):
                     self._remember(ev.client_order_id, ev.venue_order_id)
                 yield ev
         finally:
-            self._conns.discard(conn)
-            await conn.close()
+            await self._release(conn)
 
     async def _stream_fills(self, symbol: str, vid: str, cid: str) -> list[Fill]:
         return await self._fills_for(symbol, vid, cid)

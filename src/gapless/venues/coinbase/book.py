@@ -9,12 +9,12 @@ the venue send a fresh snapshot.
 
 from __future__ import annotations
 
-import heapq
 from decimal import Decimal
 
 import msgspec
 
-from gapless.model import BookLevel, BookSnapshot
+from gapless.model import BookSnapshot
+from gapless.venues.common.book import LevelBook
 
 
 class L2Update(msgspec.Struct):
@@ -97,19 +97,10 @@ class Sequencer:
             raise BookGap(f"sequence_num jumped from {last} to {seq}")
 
 
-class LocalBook:
+class LocalBook(LevelBook):
     def __init__(self, venue: str, symbol: str) -> None:
-        self.venue = venue
-        self.symbol = symbol
-        self.bids: dict[Decimal, Decimal] = {}
-        self.asks: dict[Decimal, Decimal] = {}
-        self.ready = False
+        super().__init__(venue, symbol)
         self.sequence = 0
-
-    def reset(self) -> None:
-        self.bids.clear()
-        self.asks.clear()
-        self.ready = False
 
     def apply(self, ev: L2Event, seq: int) -> bool:
         """Apply one event; ``False`` when ignored (an update before any snapshot)."""
@@ -129,11 +120,4 @@ class LocalBook:
         return True
 
     def snapshot(self, depth: int = 20) -> BookSnapshot:
-        bids = heapq.nlargest(depth, self.bids.items())
-        asks = heapq.nsmallest(depth, self.asks.items())
-        return BookSnapshot(
-            venue=self.venue, symbol=self.symbol,
-            bids=tuple(BookLevel(p, q) for p, q in bids),
-            asks=tuple(BookLevel(p, q) for p, q in asks),
-            sequence=self.sequence,
-        )
+        return self._snapshot(depth, self.sequence)
