@@ -9,10 +9,11 @@ import pytest
 
 from gapless.model import OrderState, Side
 from gapless.sim.cluster import start_venue_sim
-from gapless.venues.base import Credentials, Venue, VenueConfig
+from gapless.venues.base import Credentials, VenueConfig
 from gapless.venues.registry import create_venue
 
 from .contract import VenueContract, VenueHarness, best, make_order, passive_buy_price, qty_for
+from .harness import sim_harness, venue_on_sim
 
 
 def binance_config(sim: Any, *, rest_url: str | None = None, timeout: float = 5.0,
@@ -35,29 +36,16 @@ def binance_config(sim: Any, *, rest_url: str | None = None, timeout: float = 5.
 class TestBinanceContract(VenueContract):
     @pytest.fixture
     async def harness(self) -> AsyncIterator[VenueHarness]:
-        sim = await start_venue_sim("binance", host="127.0.0.1", port=0, seed=1)
-        venues: list[Venue] = []
-
-        def make_venue(rest_url: str | None = None, timeout: float = 5.0) -> Venue:
-            v = create_venue(binance_config(sim, rest_url=rest_url, timeout=timeout))
-            venues.append(v)
-            return v
-
-        venue = make_venue()
-        try:
-            await venue.start()
-            yield VenueHarness(venue=venue, sim=sim, make_venue=make_venue)
-        finally:
-            for v in venues:
-                await v.close()
-            await sim.stop()
+        async with sim_harness(
+            lambda: start_venue_sim("binance", host="127.0.0.1", port=0, seed=1),
+            binance_config,
+        ) as h:
+            yield h
 
 
 async def test_ed25519_keys_trade() -> None:
     sim = await start_venue_sim("binance", host="127.0.0.1", port=0, seed=2)
-    venue = create_venue(binance_config(sim, ed25519=True))
-    try:
-        await venue.start()
+    async with venue_on_sim(sim, binance_config(sim, ed25519=True)) as venue:
         sym = "BTC/USDT"
         inst = venue.instrument(sym)
         bid, _ = await best(venue, sym)
@@ -66,18 +54,13 @@ async def test_ed25519_keys_trade() -> None:
         assert (await venue.place_order(o)).state is OrderState.ACCEPTED
         assert (await venue.cancel_order(sym, o.client_order_id)).state is OrderState.CANCELED
         assert "USDT" in await venue.balances()
-    finally:
-        await venue.close()
-        await sim.stop()
 
 
 @pytest.mark.parametrize("skew_ms", [20_000, -20_000])
 async def test_clock_skew_is_resynced_and_resigned(skew_ms: int) -> None:
     """-1021 proves the order was not executed, so the adapter re-syncs and re-signs once."""
     sim = await start_venue_sim("binance", host="127.0.0.1", port=0, seed=3)
-    venue = create_venue(binance_config(sim))
-    try:
-        await venue.start()
+    async with venue_on_sim(sim, binance_config(sim)) as venue:
         sim.faults.clock_skew_ms = skew_ms
         sym = "BTC/USDT"
         inst = venue.instrument(sym)
@@ -88,24 +71,16 @@ async def test_clock_skew_is_resynced_and_resigned(skew_ms: int) -> None:
         assert (await venue.query_order(sym, o.client_order_id)).state is OrderState.ACCEPTED
         offset = venue._time_offset_ms  # type: ignore[attr-defined]
         assert abs(offset - skew_ms) < 2_000  # re-synced to the venue's clock
-    finally:
-        await venue.close()
-        await sim.stop()
 
 
 async def test_rate_limit_headers_are_synced() -> None:
     sim = await start_venue_sim("binance", host="127.0.0.1", port=0, seed=4)
-    venue = create_venue(binance_config(sim))
-    try:
-        await venue.start()
+    async with venue_on_sim(sim, binance_config(sim)) as venue:
         for _ in range(3):
             await venue.order_book("BTC/USDT", 5)
         limiter = venue.limiter  # type: ignore[attr-defined]
         # exchangeInfo (20) + 3 depth requests (5 each) as reported by the venue
         assert limiter.used("REQUEST_WEIGHT_1M") >= 35
-    finally:
-        await venue.close()
-        await sim.stop()
 
 
 async def test_garbage_answers_count_against_the_breaker() -> None:
@@ -136,14 +111,9 @@ async def test_ids_that_binance_could_never_have_are_not_sent() -> None:
     from gapless.model.errors import OrderNotFound
 
     sim = await start_venue_sim("binance", host="127.0.0.1", port=0, seed=6)
-    venue = create_venue(binance_config(sim))
-    try:
-        await venue.start()
+    async with venue_on_sim(sim, binance_config(sim)) as venue:
         for bad in ("x&symbol=ETHUSDT", "a b", "", "y" * 37):
             with pytest.raises(OrderNotFound):
                 await venue.cancel_order("BTC/USDT", bad)
             with pytest.raises(OrderNotFound):
                 await venue.query_order("BTC/USDT", bad)
-    finally:
-        await venue.close()
-        await sim.stop()

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from gapless.sim.cluster import start_venue_sim
-from gapless.venues.base import Credentials, Venue, VenueConfig
-from gapless.venues.registry import create_venue
+from gapless.venues.base import Credentials, VenueConfig
 
 from .contract import VenueContract, VenueHarness
+from .harness import sim_harness
 
 
 def bybit_config(sim: Any, *, rest_url: str | None = None, timeout: float = 5.0) -> VenueConfig:
@@ -28,20 +28,8 @@ def bybit_config(sim: Any, *, rest_url: str | None = None, timeout: float = 5.0)
 class TestBybitContract(VenueContract):
     @pytest.fixture
     async def harness(self) -> AsyncIterator[VenueHarness]:
-        sim = await start_venue_sim("bybit", host="127.0.0.1", port=0, seed=1,
-                                    tick_interval=0.2)
-        venues: list[Venue] = []
-
-        def make_venue(rest_url: str | None = None, timeout: float = 5.0) -> Venue:
-            v = create_venue(bybit_config(sim, rest_url=rest_url, timeout=timeout))
-            venues.append(v)
-            return v
-
-        venue = make_venue()
-        try:
-            await venue.start()
-            yield VenueHarness(venue=venue, sim=sim, make_venue=make_venue)
-        finally:
-            for v in venues:
-                await v.close()
-            await sim.stop()
+        async with sim_harness(
+            lambda: start_venue_sim("bybit", host="127.0.0.1", port=0, seed=1, tick_interval=0.2),
+            bybit_config,
+        ) as h:
+            yield h

@@ -22,11 +22,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from gapless.model import OrderState, Side, TimeInForce
 from gapless.model.errors import ConfigError
 from gapless.sim.cluster import start_venue_sim
-from gapless.venues.base import Credentials, Venue, VenueConfig
+from gapless.venues.base import Credentials, VenueConfig
 from gapless.venues.coinbase.auth import JwtSigner
-from gapless.venues.registry import create_venue
 
 from .contract import VenueContract, VenueHarness, best, make_order, passive_buy_price, qty_for
+from .harness import sim_harness, venue_on_sim
 
 SYMBOL = "BTC/USD"
 
@@ -58,29 +58,13 @@ async def start_sim(seed: int) -> Any:
 class TestCoinbaseContract(VenueContract):
     @pytest.fixture
     async def harness(self) -> AsyncIterator[VenueHarness]:
-        sim = await start_sim(1)
-        venues: list[Venue] = []
-
-        def make_venue(rest_url: str | None = None, timeout: float = 5.0) -> Venue:
-            v = create_venue(coinbase_config(sim, rest_url=rest_url, timeout=timeout))
-            venues.append(v)
-            return v
-
-        venue = make_venue()
-        try:
-            await venue.start()
-            yield VenueHarness(venue=venue, sim=sim, make_venue=make_venue, symbol=SYMBOL)
-        finally:
-            for v in venues:
-                await v.close()
-            await sim.stop()
+        async with sim_harness(lambda: start_sim(1), coinbase_config, symbol=SYMBOL) as h:
+            yield h
 
 
 async def test_ed25519_keys_trade() -> None:
     sim = await start_sim(2)
-    venue = create_venue(coinbase_config(sim, ed25519=True))
-    try:
-        await venue.start()
+    async with venue_on_sim(sim, coinbase_config(sim, ed25519=True)) as venue:
         inst = venue.instrument(SYMBOL)
         bid, _ = await best(venue, SYMBOL)
         price = passive_buy_price(inst, bid)
@@ -88,18 +72,13 @@ async def test_ed25519_keys_trade() -> None:
         assert (await venue.place_order(o)).state is OrderState.ACCEPTED
         assert (await venue.cancel_order(SYMBOL, o.client_order_id)).state is OrderState.CANCELED
         assert "USD" in await venue.balances()
-    finally:
-        await venue.close()
-        await sim.stop()
 
 
 @pytest.mark.parametrize("skew_ms", [200_000, -200_000])
 async def test_clock_skew_is_resynced_and_resigned(skew_ms: int) -> None:
     """An expired/not-yet-valid JWT is a 401 (nothing ran): re-sync the clock, re-sign once."""
     sim = await start_sim(3)
-    venue = create_venue(coinbase_config(sim))
-    try:
-        await venue.start()
+    async with venue_on_sim(sim, coinbase_config(sim)) as venue:
         sim.faults.clock_skew_ms = skew_ms
         inst = venue.instrument(SYMBOL)
         bid, _ = await best(venue, SYMBOL)
@@ -107,16 +86,11 @@ async def test_clock_skew_is_resynced_and_resigned(skew_ms: int) -> None:
         o = make_order(venue, SYMBOL, Side.BUY, qty_for(inst, price), price)
         assert (await venue.place_order(o)).state is OrderState.ACCEPTED
         assert (await venue.query_order(SYMBOL, o.client_order_id)).state is OrderState.ACCEPTED
-    finally:
-        await venue.close()
-        await sim.stop()
 
 
 async def test_fok_and_post_only_resting() -> None:
     sim = await start_sim(4)
-    venue = create_venue(coinbase_config(sim))
-    try:
-        await venue.start()
+    async with venue_on_sim(sim, coinbase_config(sim)) as venue:
         inst = venue.instrument(SYMBOL)
         bid, ask = await best(venue, SYMBOL)
         price = passive_buy_price(inst, bid)
@@ -130,16 +104,11 @@ async def test_fok_and_post_only_resting() -> None:
             ask * 2, Side.BUY), tif=TimeInForce.FOK)
         rep2 = await venue.place_order(fok2)
         assert rep2.state is OrderState.FILLED and rep2.fills
-    finally:
-        await venue.close()
-        await sim.stop()
 
 
 async def test_sequence_gap_resubscribes_for_a_fresh_snapshot() -> None:
     sim = await start_sim(5)
-    venue = create_venue(coinbase_config(sim))
-    try:
-        await venue.start()
+    async with venue_on_sim(sim, coinbase_config(sim)) as venue:
         stream = venue.watch_book(SYMBOL)
         first = await asyncio.wait_for(anext(stream), 10)
         async with aiohttp.ClientSession() as s, s.post(
@@ -156,9 +125,6 @@ async def test_sequence_gap_resubscribes_for_a_fresh_snapshot() -> None:
             pytest.fail("book did not re-converge after a sequence gap")
         with contextlib.suppress(Exception):
             await stream.aclose()  # type: ignore[attr-defined]
-    finally:
-        await venue.close()
-        await sim.stop()
 
 
 async def test_unauthenticated_user_channel_is_refused() -> None:

@@ -12,7 +12,7 @@ import pytest
 from gapless.model import OrderState, Side, TimeInForce
 from gapless.model.errors import InvalidIntent, RateLimited
 from gapless.sim.cluster import start_venue_sim
-from gapless.venues.base import Credentials, Venue, VenueConfig
+from gapless.venues.base import Credentials, VenueConfig
 from gapless.venues.registry import create_venue
 
 from .contract import (
@@ -24,6 +24,7 @@ from .contract import (
     passive_buy_price,
     qty_for,
 )
+from .harness import sim_harness, venue_on_sim
 
 #: a higher tier on both sides keeps the suite fast; test_rest_counter_* uses the real one
 FAST = {"rest_counter_max": "400", "rest_counter_decay": "100", "trade_counter_max": "2000",
@@ -43,40 +44,23 @@ def kraken_config(sim: Any, *, rest_url: str | None = None, timeout: float = 5.0
 class TestKrakenContract(VenueContract):
     @pytest.fixture
     async def harness(self) -> AsyncIterator[VenueHarness]:
-        sim = await start_venue_sim("kraken", host="127.0.0.1", port=0, seed=1,
-                                    tick_interval=0.2, **SIM_FAST)
-        venues: list[Venue] = []
-
-        def make_venue(rest_url: str | None = None, timeout: float = 5.0) -> Venue:
-            v = create_venue(kraken_config(sim, rest_url=rest_url, timeout=timeout))
-            venues.append(v)
-            return v
-
-        venue = make_venue()
-        try:
-            await venue.start()
-            yield VenueHarness(venue=venue, sim=sim, make_venue=make_venue, symbol="BTC/USD",
-                               capabilities=ALL_CAPABILITIES)
-        finally:
-            for v in venues:
-                await v.close()
-            await sim.stop()
+        async with sim_harness(
+            lambda: start_venue_sim("kraken", host="127.0.0.1", port=0, seed=1,
+                                    tick_interval=0.2, **SIM_FAST),
+            kraken_config, symbol="BTC/USD", capabilities=ALL_CAPABILITIES,
+        ) as h:
+            yield h
 
 
 async def test_fok_is_denied_locally() -> None:
     sim = await start_venue_sim("kraken", port=0, seed=2, tick_interval=0, **SIM_FAST)
-    venue = create_venue(kraken_config(sim))
-    try:
-        await venue.start()
+    async with venue_on_sim(sim, kraken_config(sim)) as venue:
         inst = venue.instrument("BTC/USD")
         bid, _ = await best(venue, "BTC/USD")
         price = passive_buy_price(inst, bid)
         o = make_order(venue, "BTC/USD", Side.BUY, qty_for(inst, price), price, tif=TimeInForce.FOK)
         with pytest.raises(InvalidIntent):
             await venue.place_order(o)
-    finally:
-        await venue.close()
-        await sim.stop()
 
 
 async def test_rest_counter_is_metered_and_mapped() -> None:
@@ -114,9 +98,7 @@ async def test_limiter_paces_to_the_real_counter() -> None:
 
 async def test_partial_fill_fault_reports_partially_filled_ioc() -> None:
     sim = await start_venue_sim("kraken", port=0, seed=5, tick_interval=0, **SIM_FAST)
-    venue = create_venue(kraken_config(sim))
-    try:
-        await venue.start()
+    async with venue_on_sim(sim, kraken_config(sim)) as venue:
         inst = venue.instrument("BTC/USD")
         _, ask = await best(venue, "BTC/USD")
         qty = qty_for(inst, ask, Decimal(10))
@@ -126,6 +108,3 @@ async def test_partial_fill_fault_reports_partially_filled_ioc() -> None:
         rep = await venue.place_order(o)
         assert rep.state is OrderState.CANCELED
         assert 0 < rep.filled_qty < qty and rep.fills
-    finally:
-        await venue.close()
-        await sim.stop()

@@ -13,10 +13,11 @@ import pytest
 from gapless.model import OrderState, Side, TimeInForce
 from gapless.model.errors import AuthError
 from gapless.sim.cluster import start_venue_sim
-from gapless.venues.base import Credentials, Venue, VenueConfig
+from gapless.venues.base import Credentials, VenueConfig
 from gapless.venues.registry import create_venue
 
 from .contract import VenueContract, VenueHarness, best, make_order, passive_buy_price, qty_for
+from .harness import sim_harness, venue_on_sim
 
 
 def okx_config(sim: Any, *, rest_url: str | None = None, timeout: float = 5.0,
@@ -35,31 +36,18 @@ def okx_config(sim: Any, *, rest_url: str | None = None, timeout: float = 5.0,
 class TestOkxContract(VenueContract):
     @pytest.fixture
     async def harness(self) -> AsyncIterator[VenueHarness]:
-        sim = await start_venue_sim("okx", host="127.0.0.1", port=0, seed=1)
-        venues: list[Venue] = []
-
-        def make_venue(rest_url: str | None = None, timeout: float = 5.0) -> Venue:
-            v = create_venue(okx_config(sim, rest_url=rest_url, timeout=timeout))
-            venues.append(v)
-            return v
-
-        venue = make_venue()
-        try:
-            await venue.start()
-            yield VenueHarness(venue=venue, sim=sim, make_venue=make_venue)
-        finally:
-            for v in venues:
-                await v.close()
-            await sim.stop()
+        async with sim_harness(
+            lambda: start_venue_sim("okx", host="127.0.0.1", port=0, seed=1),
+            okx_config,
+        ) as h:
+            yield h
 
 
 @pytest.mark.parametrize("skew_ms", [40_000, -40_000])
 async def test_clock_skew_is_resynced_and_resigned(skew_ms: int) -> None:
     """50102 proves the request was not executed: the adapter re-syncs and re-signs once."""
     sim = await start_venue_sim("okx", host="127.0.0.1", port=0, seed=3, tick_interval=0)
-    venue = create_venue(okx_config(sim))
-    try:
-        await venue.start()
+    async with venue_on_sim(sim, okx_config(sim)) as venue:
         sim.faults.clock_skew_ms = skew_ms
         sym = "BTC/USDT"
         inst = venue.instrument(sym)
@@ -68,9 +56,6 @@ async def test_clock_skew_is_resynced_and_resigned(skew_ms: int) -> None:
         o = make_order(venue, sym, Side.BUY, qty_for(inst, price), price)
         assert (await venue.place_order(o)).state is OrderState.ACCEPTED
         assert (await venue.query_order(sym, o.client_order_id)).state is OrderState.ACCEPTED
-    finally:
-        await venue.close()
-        await sim.stop()
 
 
 async def test_wrong_passphrase_is_auth_error() -> None:
@@ -88,9 +73,7 @@ async def test_wrong_passphrase_is_auth_error() -> None:
 
 async def test_partial_fill_then_stream_and_fok() -> None:
     sim = await start_venue_sim("okx", host="127.0.0.1", port=0, seed=5, tick_interval=0)
-    venue = create_venue(okx_config(sim))
-    try:
-        await venue.start()
+    async with venue_on_sim(sim, okx_config(sim)) as venue:
         sym = "BTC/USDT"
         inst = venue.instrument(sym)
         _, ask = await best(venue, sym)
@@ -101,9 +84,6 @@ async def test_partial_fill_then_stream_and_fok() -> None:
         rep = await venue.place_order(o)
         assert rep.state is OrderState.CANCELED and 0 < rep.filled_qty < qty
         assert sum((f.qty for f in rep.fills), Decimal(0)) == rep.filled_qty
-    finally:
-        await venue.close()
-        await sim.stop()
 
 
 @pytest.mark.parametrize("legacy", [False, True])
