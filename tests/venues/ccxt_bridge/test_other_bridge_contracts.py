@@ -19,20 +19,10 @@ def _need_sim(module: str) -> None:
         pytest.skip(f"simulator {module} not present yet ({exc})")
 
 
-_OKX_OPEN = {  # known gaps of the bridge against the OKX simulator (see docs/venues/ccxt_bridge.md)
-    "test_post_only_that_would_cross_is_invalid",
-    "test_private_events_deliver_order_updates_and_fills",
-    "test_hostile_responses_are_malformed",
-}
-
-
 @pytest.fixture(autouse=True)
 def _known_gaps(request: pytest.FixtureRequest) -> None:
     cls = request.cls.__name__ if request.cls else ""
-    name = request.function.__name__
-    if cls == "TestCcxtOkxContract" and name in _OKX_OPEN:
-        request.applymarker(pytest.mark.xfail(reason="open bridge gap vs OKX sim", strict=False))
-    if cls in ("TestCcxtBybitContract", "TestCcxtKrakenContract", "TestCcxtCoinbaseContract"):
+    if cls in ("TestCcxtKrakenContract", "TestCcxtCoinbaseContract"):
         request.applymarker(pytest.mark.xfail(reason="bridge vs this sim not finished", strict=False))
 
 

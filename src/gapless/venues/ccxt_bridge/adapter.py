@@ -43,6 +43,7 @@ from gapless.model import (
 from gapless.model.errors import (
     ConfigError,
     GaplessError,
+    InvalidOrder,
     MalformedResponse,
     OrderNotFound,
     RateLimited,
@@ -56,6 +57,7 @@ from gapless.venues.base import PrivateEvent, Reconnected, Venue, VenueConfig
 from gapless.venues.ccxt_bridge.errors import map_ccxt_error, retry_after_s
 from gapless.venues.ccxt_bridge.limits import CcxtLimits
 from gapless.venues.ccxt_bridge.profiles import Profile, profile_for, rewrite_api_urls
+from gapless.venues.ccxt_bridge.quirks import Quirks, quirks_for
 
 T = TypeVar("T")
 ZERO = Decimal(0)
@@ -206,6 +208,10 @@ def _exchange_class(exchange_id: str) -> type:
                     raise MalformedResponse(
                         f"{self.id}: answer is not JSON ({str(body)[:60]!r})", venue=bridge.name
                     )
+                if response is not None and call is not None and call.strict:
+                    problem = bridge.quirks.envelope_problem(response)
+                    if problem is not None:
+                        raise MalformedResponse(f"{self.id}: {problem}", venue=bridge.name)
         return parent.handle_errors(self, *args)
 
     return type(f"Gapless_{exchange_id}", (parent,), {"fetch2": fetch2, "handle_errors": handle_errors})
@@ -259,6 +265,7 @@ class CcxtVenue(Venue):
             raise ConfigError(f'venue {config.name!r}: driver "ccxt" needs exchange = "<ccxt id>"')
         self.exchange_id = exchange_id
         self.profile: Profile = profile_for(exchange_id)
+        self.quirks: Quirks = quirks_for(exchange_id)
         self.clock: Clock = clock or RealClock()
         self.dlq = dlq or DeadLetterQueue()
         self.poll_interval = float(opts.get("poll_interval_s", "1.0"))
@@ -544,6 +551,15 @@ class CcxtVenue(Venue):
                 rep = full if full.fills or full.filled_qty == 0 else msgspec_replace(
                     full, fills=tuple(await self._fills_for(inst.symbol, full))
                 )
+        if (order.tif is TimeInForce.POST_ONLY and rep.state is OrderState.CANCELED
+                and rep.filled_qty == 0):
+            # venues that accept a crossing post-only order and cancel it at once (OKX
+            # cancelSource 31, Bybit EC_PostOnlyWillTakeLiquidity, Kraken): it never rested
+            # and never traded, which is a rejection
+            raise InvalidOrder(
+                f"post-only order {order.client_order_id} would have taken liquidity: "
+                "canceled by the venue on arrival", venue=self.name, code="post_only_canceled",
+            )
         return rep
 
     async def _fills_for(self, symbol: str, rep: OrderReport) -> list[Fill]:
@@ -601,6 +617,10 @@ class CcxtVenue(Venue):
 
     async def _query(self, symbol: str, cid: str, vid: str | None) -> OrderReport:
         prof = self.profile
+        found = await self.quirks.find_by_client_id(self, symbol, cid)
+        if found is not None:
+            rep, _ = self._report(found, symbol, cid)
+            return rep if rep.client_order_id == cid else msgspec_replace(rep, client_order_id=cid)
         if self.has("fetchOrder"):
             if prof.query_param:
                 o = await self._call(
@@ -796,45 +816,76 @@ class CcxtVenue(Venue):
                 yield ev
 
     async def _ws_private(self) -> AsyncIterator[PrivateEvent]:
+        """ccxt.pro ``watch_orders`` (plus ``watch_my_trades`` where the exchange's quirks
+        say its trades carry the fills): one reader per subscription, any failure drops
+        both and resubscribes after a backoff, then ``Reconnected`` once both are live."""
+        watchers: dict[str, Callable[[], Awaitable[Any]]] = {"orders": self.ex.watch_orders}
+        if self.quirks.watch_trades and self.has("watchMyTrades"):
+            watchers["trades"] = self.ex.watch_my_trades
         attempt = 0
         reconnecting = False
-        pending: asyncio.Task[Any] | None = None
+        pending: dict[str, asyncio.Future[Any]] = {}
         try:
             while not self._closed:
-                if pending is None:
-                    pending = asyncio.ensure_future(self._call_ws(self.ex.watch_orders))
-                    if reconnecting:
-                        # announce once the new subscription is live, so that a REST
-                        # gap-fill done on this marker cannot miss anything after it
-                        await self._ws_connected()
-                        if not pending.done() or pending.exception() is None:
-                            reconnecting = False
-                            yield Reconnected(self.name, "orders")
-                try:
-                    orders = await pending
-                except GaplessError:
-                    pending = None
+                for kind, watch in watchers.items():
+                    if kind not in pending:
+                        pending[kind] = asyncio.ensure_future(self._call_ws(watch))
+                if reconnecting:
+                    # announce once the new subscriptions are live, so that a REST
+                    # gap-fill done on this marker cannot miss anything after it
+                    await self._ws_connected()
+                    if all(not f.done() or f.exception() is None for f in pending.values()):
+                        reconnecting = False
+                        yield Reconnected(self.name, "orders")
+                await asyncio.wait(pending.values(), return_when=asyncio.FIRST_COMPLETED)
+                failed = False
+                batches: list[tuple[str, Any]] = []
+                for kind in list(pending):
+                    fut = pending[kind]
+                    if not fut.done():
+                        continue
+                    del pending[kind]
+                    try:
+                        batches.append((kind, fut.result()))
+                    except GaplessError:
+                        failed = True
+                for kind, batch in batches:
+                    if not isinstance(batch, list):
+                        continue
+                    for item in batch:
+                        rep = self._private_report(kind, item)
+                        if rep is not None:
+                            yield rep
+                if failed:
+                    for fut in pending.values():
+                        fut.cancel()
+                    for fut in pending.values():
+                        with contextlib.suppress(BaseException):
+                            await fut
+                    pending.clear()
                     reconnecting = True
                     await self.clock.sleep(self.backoff.delay(attempt))
                     attempt += 1
                     continue
-                pending = None
                 attempt = 0
-                if not isinstance(orders, list):
-                    continue
-                for o in orders:
-                    try:
-                        sym = o.get("symbol") if isinstance(o, dict) else None
-                        rep, _ = self._report(o, sym if isinstance(sym, str) else "")
-                    except MalformedResponse as exc:
-                        self.dlq.put(self.name, "orders", repr(o)[:2000], str(exc))
-                        continue
-                    yield rep
         finally:
-            if pending is not None and not pending.done():
-                pending.cancel()
-                with contextlib.suppress(BaseException):
-                    await pending
+            for fut in pending.values():
+                if not fut.done():
+                    fut.cancel()
+                    with contextlib.suppress(BaseException):
+                        await fut
+
+    def _private_report(self, kind: str, item: Any) -> OrderReport | None:
+        """One streamed ccxt order (or trade) as a report; unreadable ones are dead-lettered."""
+        try:
+            if kind == "trades":
+                return self.quirks.report_from_trade(self, item)
+            sym = item.get("symbol") if isinstance(item, dict) else None
+            rep, _ = self._report(item, sym if isinstance(sym, str) else "")
+            return rep
+        except MalformedResponse as exc:
+            self.dlq.put(self.name, kind, repr(item)[:2000], str(exc))
+            return None
 
     async def _poll_private(self) -> AsyncIterator[PrivateEvent]:
         """No private stream: diff open orders every ``poll_interval`` seconds."""

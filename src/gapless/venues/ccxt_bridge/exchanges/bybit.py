@@ -1,0 +1,126 @@
+"""Bybit V5 (spot, unified account) quirks of the ccxt bridge.
+
+* Lookup by ``orderLinkId``: ccxt's ``fetch_order(None, ..., {"orderLinkId": ...})``
+  sends ``orderId=None`` as text, and Bybit lets ``orderId`` win over ``orderLinkId``,
+  so it never finds the order. The bridge reads ``/v5/order/realtime`` by
+  ``orderLinkId`` itself (open and recent orders), then ``/v5/order/history``, and lets
+  ccxt parse the row.
+* Envelope: every answer is ``{retCode: int, retMsg: str, result: {...}}``. Anything
+  else is malformed, whatever ccxt would have concluded from it.
+* Private fills come on the ``execution`` topic (ccxt.pro ``watch_my_trades``), not in
+  ``order`` pushes. Each execution row becomes a report carrying that fill: FILLED when
+  its ``leavesQty`` is 0, PARTIALLY_FILLED otherwise (the ``order`` topic then brings the
+  order's own final status, e.g. Cancelled for an IOC remainder).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from gapless.model import OrderReport, OrderState
+from gapless.model.errors import MalformedResponse, OrderNotFound
+from gapless.venues.ccxt_bridge.quirks import Quirks
+
+if TYPE_CHECKING:
+    from gapless.venues.ccxt_bridge.adapter import CcxtVenue
+
+
+class BybitQuirks(Quirks):
+    def envelope_problem(self, response: Any) -> str | None:
+        if not isinstance(response, dict):
+            return "answer is not a JSON object"
+        code = response.get("retCode")
+        if not isinstance(code, int) or isinstance(code, bool):
+            return "retCode missing or not an integer"
+        if not isinstance(response.get("retMsg"), str):
+            return "retMsg missing or not a string"
+        result = response.get("result")
+        if result is not None and not isinstance(result, dict):
+            return "result is not an object"
+        return None
+
+    async def find_by_client_id(self, venue: CcxtVenue, symbol: str, cid: str) -> Any | None:
+        ex = venue.ex
+
+        async def lookup() -> Any:
+            market = ex.market(symbol)
+            request = {"category": "spot", "symbol": market["id"], "orderLinkId": cid}
+            for endpoint in (ex.privateGetV5OrderRealtime, ex.privateGetV5OrderHistory):
+                resp = await endpoint(dict(request))
+                result = resp.get("result") if isinstance(resp, dict) else None
+                rows = result.get("list") if isinstance(result, dict) else None
+                if not isinstance(rows, list):
+                    raise MalformedResponse("order list missing", venue=venue.name)
+                if not rows:
+                    continue
+                mine = [r for r in rows if isinstance(r, dict) and r.get("orderLinkId") == cid]
+                if not mine:
+                    raise MalformedResponse(
+                        "order lookup by orderLinkId answered other orders", venue=venue.name
+                    )
+                return ex.parse_order(mine[0], market)
+            raise OrderNotFound(f"no order with orderLinkId {cid!r}", venue=venue.name)
+
+        return await venue._call(lookup, op="query")
+
+    watch_trades = True
+
+    def __init__(self) -> None:
+        # per venue order id: execution ids seen on the stream and their summed qty (the
+        # execution row has no cumulative fill, so FILLED is only claimed once the fills
+        # we saw add up to the order's qty; the ``order`` topic settles the rest)
+        self._seen: OrderedDict[str, tuple[set[str], Decimal]] = OrderedDict()
+
+    def report_from_trade(self, venue: CcxtVenue, trade: Any) -> OrderReport | None:
+        info = trade.get("info") if isinstance(trade, dict) else None
+        if not isinstance(info, dict):
+            raise MalformedResponse("streamed execution without its row", venue=venue.name)
+        if info.get("execType", "Trade") != "Trade":
+            return None  # funding, settlement, ...: not a fill of an order
+        symbol = trade.get("symbol")
+        if not isinstance(symbol, str) or symbol not in venue.instruments:
+            return None
+        vid, cid = info.get("orderId"), info.get("orderLinkId")
+        if not isinstance(vid, str) or not vid:
+            raise MalformedResponse("execution without orderId", venue=venue.name)
+        cid = cid if isinstance(cid, str) else ""
+        fill = venue._fill(trade, symbol, None, cid, vid)
+        if fill is None:
+            return None
+        try:
+            leaves = Decimal(str(info.get("leavesQty")))
+            order_qty = Decimal(str(info.get("orderQty")))
+            order_px = Decimal(str(info.get("orderPrice") or "0"))
+        except InvalidOperation:
+            raise MalformedResponse("execution with bad quantities", venue=venue.name) from None
+        if not (leaves.is_finite() and order_qty.is_finite() and order_px.is_finite()):
+            raise MalformedResponse("execution with bad quantities", venue=venue.name)
+        ids, filled = self._seen.pop(vid, (set(), Decimal(0)))
+        if fill.trade_id not in ids:
+            ids.add(fill.trade_id)
+            filled += fill.qty
+        done = leaves == 0 and filled == order_qty
+        if not done:
+            self._seen[vid] = (ids, filled)
+            while len(self._seen) > _TRACKED:
+                self._seen.popitem(last=False)
+        return OrderReport(
+            venue=venue.name,
+            symbol=symbol,
+            client_order_id=cid,
+            venue_order_id=vid,
+            state=OrderState.FILLED if done else OrderState.PARTIALLY_FILLED,
+            side=fill.side,
+            qty=order_qty,
+            price=None if info.get("orderType") == "Market" or order_px == 0 else order_px,
+            filled_qty=filled,
+            fills=(fill,),
+            ts_ms=fill.ts_ms,
+        )
+
+
+_TRACKED = 10_000
+
+QUIRKS = BybitQuirks

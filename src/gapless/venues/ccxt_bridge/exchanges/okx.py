@@ -1,0 +1,59 @@
+"""OKX V5 (spot, cash) quirks of the ccxt bridge.
+
+* Envelope: every answer is ``{"code": "<digits>", "msg": str, "data": [...]}``.
+  ccxt reads a missing or mistyped ``code`` as a business error (``ExchangeError``); the
+  bridge reports it as a malformed answer (outcome unknown on a create) instead.
+* Private fills: every push of the ``orders`` channel that reports a fill carries the
+  whole order (``state``, ``accFillSz``, ``clOrdId``) plus that one fill (``tradeId``,
+  ``fillPx``, ``fillSz``, ``fillFee``). ccxt.pro keeps those pushes as trades too
+  (``watch_my_trades``), so each one becomes a report with its fill and the order's
+  state at that fill.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from gapless.model import OrderReport
+from gapless.model.errors import MalformedResponse
+from gapless.venues.ccxt_bridge.quirks import Quirks
+
+if TYPE_CHECKING:
+    from gapless.venues.ccxt_bridge.adapter import CcxtVenue
+
+
+class OkxQuirks(Quirks):
+    def envelope_problem(self, response: Any) -> str | None:
+        if not isinstance(response, dict):
+            return "answer is not a JSON object"
+        code = response.get("code")
+        if not isinstance(code, str) or not code.isdigit():
+            return "code missing or not a digit string"
+        if "msg" in response and not isinstance(response["msg"], str):
+            return "msg is not a string"
+        if not isinstance(response.get("data", []), list):
+            return "data is not a list"
+        return None
+
+    watch_trades = True
+
+    def report_from_trade(self, venue: CcxtVenue, trade: Any) -> OrderReport | None:
+        info = trade.get("info") if isinstance(trade, dict) else None
+        if not isinstance(info, dict):
+            raise MalformedResponse("streamed trade without its order push", venue=venue.name)
+        symbol = trade.get("symbol")
+        if not isinstance(symbol, str) or symbol not in venue.instruments:
+            return None  # not an instrument this venue trades (e.g. another instType)
+        order = venue.ex.parse_order(info)
+        raw_cid = info.get("clOrdId")
+        cid = raw_cid if isinstance(raw_cid, str) else ""
+        rep, _ = venue._report(order, symbol, cid)
+        fill = venue._fill(trade, symbol, rep.side, rep.client_order_id, rep.venue_order_id)
+        if fill is None:
+            return None
+        return msgspec.structs.replace(rep, fills=(fill,))
+
+
+QUIRKS = OkxQuirks

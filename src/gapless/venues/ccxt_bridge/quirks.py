@@ -1,0 +1,57 @@
+"""Per-exchange behaviour of the bridge that does not fit in a :class:`Profile`.
+
+The generic bridge only uses ccxt's unified API. Where one exchange needs more (a lookup
+ccxt gets wrong, an answer envelope to validate before ccxt reads it), the code lives in
+``gapless.venues.ccxt_bridge.exchanges.<ccxt id>``, one module per exchange, exposing
+``QUIRKS``: a :class:`Quirks` subclass, instantiated once per venue (so it may keep
+per-venue state). Exchanges without a module get the defaults below, which change
+nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gapless.model import OrderReport
+    from gapless.venues.ccxt_bridge.adapter import CcxtVenue
+
+
+class Quirks:
+    """Hooks the adapter calls; every default keeps the generic behaviour."""
+
+    def envelope_problem(self, response: Any) -> str | None:
+        """Why a decoded JSON answer is not a valid envelope of this venue (``None``: fine).
+
+        Called before ccxt's own ``handle_errors`` reads the answer, so a mangled envelope
+        becomes ``MalformedResponse`` instead of whatever ccxt makes of it."""
+        return None
+
+    async def find_by_client_id(self, venue: CcxtVenue, symbol: str, cid: str) -> Any | None:
+        """A ccxt order structure for client id ``cid`` (raise ``OrderNotFound`` when the
+        venue does not know it), or ``None`` to use the generic lookup."""
+        return None
+
+    #: watch ccxt.pro ``watch_my_trades`` next to ``watch_orders`` in ``private_events``
+    #: and turn each trade into a report with :meth:`report_from_trade` (ccxt.pro caches
+    #: orders by id, so several fills of one order between two reads collapse into one
+    #: order update; its trade cache keeps every fill)
+    watch_trades: bool = False
+
+    def report_from_trade(self, venue: CcxtVenue, trade: Any) -> OrderReport | None:
+        """An order report carrying the one fill of a streamed ccxt trade (``None``: skip)."""
+        return None
+
+
+def quirks_for(exchange_id: str) -> Quirks:
+    try:
+        mod = importlib.import_module(f"gapless.venues.ccxt_bridge.exchanges.{exchange_id}")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.endswith(f"exchanges.{exchange_id}"):
+            return Quirks()
+        raise
+    cls = getattr(mod, "QUIRKS", None)
+    if not (isinstance(cls, type) and issubclass(cls, Quirks)):
+        raise TypeError(f"{mod.__name__}.QUIRKS must be a Quirks subclass")
+    return cls()
