@@ -31,12 +31,17 @@ def bridge_config(sim: Any, exchange: str, *, rest_url: str | None = None,
 async def bridge_harness(
     sim_name: str, exchange: str, *, capabilities: frozenset[str] = ALL_CAPABILITIES,
     seed: int = 1, ws: bool = True, symbol: str = "BTC/USDT",
+    sim_options: dict[str, Any] | None = None, options: dict[str, str] | None = None,
 ) -> AsyncIterator[VenueHarness]:
-    sim = await start_venue_sim(sim_name, host="127.0.0.1", port=0, seed=seed)
+    """``sim_options`` go to the simulator's build (e.g. a faster rate-limit tier),
+    ``options`` to the bridge venue's config options (e.g. the matching ``rate_limit_ms``)."""
+    sim = await start_venue_sim(sim_name, host="127.0.0.1", port=0, seed=seed,
+                                **(sim_options or {}))
     venues: list[Venue] = []
 
     def make_venue(rest_url: str | None = None, timeout: float = 5.0) -> Venue:
-        v = create_venue(bridge_config(sim, exchange, rest_url=rest_url, timeout=timeout, ws=ws))
+        v = create_venue(bridge_config(sim, exchange, rest_url=rest_url, timeout=timeout, ws=ws,
+                                       **(options or {})))
         venues.append(v)
         return v
 

@@ -325,10 +325,10 @@ class CcxtVenue(Venue):
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            raise map_ccxt_error(
+            raise (self.quirks.map_error(exc, venue=self.name, op=op) or map_ccxt_error(
                 exc, venue=self.name, mutating=mutating, op=op,
                 status=call.status, headers=call.headers,
-            ) from exc
+            )) from exc
         finally:
             _CALL.reset(token)
 
@@ -532,7 +532,8 @@ class CcxtVenue(Venue):
         inst = self.instrument(order.symbol)
         amount = format(order.qty, "f")
         price = format(order.price, "f") if order.price is not None else None
-        params = self._order_params(order)
+        params = self.quirks.order_params(self, order, self._order_params(order))
+        prior_vid = self._vid_by_cid.get(order.client_order_id)
         o = await self._call(
             self.ex.create_order, inst.symbol, order.type.value, order.side.value, amount, price,
             params, priority=Priority.ORDER, mutating=True, op="create",
@@ -544,6 +545,7 @@ class CcxtVenue(Venue):
             raise
         if rep.client_order_id != order.client_order_id:
             rep = msgspec_replace(rep, client_order_id=order.client_order_id)
+        self.quirks.check_created(self, order, rep, prior_vid)
         if not known or (rep.filled_qty > 0 and not rep.fills):
             # a bare acknowledgement (id only) or fills not included: ask for the rest
             with contextlib.suppress(GaplessError):

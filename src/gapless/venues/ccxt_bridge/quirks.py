@@ -14,7 +14,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from gapless.model import OrderReport
+    from gapless.model import Order, OrderReport
+    from gapless.model.errors import GaplessError
     from gapless.venues.ccxt_bridge.adapter import CcxtVenue
 
 
@@ -42,6 +43,22 @@ class Quirks:
     def report_from_trade(self, venue: CcxtVenue, trade: Any) -> OrderReport | None:
         """An order report carrying the one fill of a streamed ccxt trade (``None``: skip)."""
         return None
+
+    def map_error(self, exc: BaseException, *, venue: str, op: str) -> GaplessError | None:
+        """The gapless error for a ccxt exception this exchange's ccxt class maps wrongly
+        (``None``: use the shared ``errors.map_ccxt_error``). ``op`` as there."""
+        return None
+
+    def order_params(self, venue: CcxtVenue, order: Order, params: dict[str, Any]) -> dict[str, Any]:
+        """The ``params`` of ``create_order`` for ``order`` (default: unchanged)."""
+        return params
+
+    def check_created(
+        self, venue: CcxtVenue, order: Order, rep: OrderReport, prior_vid: str | None
+    ) -> None:
+        """Inspect a create's answer; ``prior_vid`` is the venue order id the bridge already
+        held for this client id (e.g. raise ``DuplicateClientOrderId`` where a venue answers
+        a reused client id with the existing order)."""
 
 
 def quirks_for(exchange_id: str) -> Quirks:
