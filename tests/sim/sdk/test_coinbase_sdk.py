@@ -116,7 +116,8 @@ def test_orders_balances_trades(coinbase_sim: ThreadedSim, client: Any) -> None:
 def test_errors_reach_the_caller(coinbase_sim: ThreadedSim, client: Any) -> None:
     with pytest.raises(requests.HTTPError) as unknown:
         client.get_order("00000000-0000-0000-0000-000000000000")
-    assert unknown.value.response.status_code == 404
+    response = unknown.value.response
+    assert response is not None and response.status_code == 404
     funds = client.limit_order_gtc(client_order_id="sdk-big-1", product_id="BTC-USD",
                                    side="SELL", base_size="1000", limit_price="70000")
     assert funds["success"] is False
