@@ -295,6 +295,12 @@ class CcxtVenue(Venue):
             self.ex.urls["api"] = rewrite_api_urls(
                 self.ex.urls.get("api", {}), config.rest_url, config.ws_url
             )
+        if config.rest_url.startswith("http://") and (
+            not config.ws_url or config.ws_url.startswith("ws://")
+        ):
+            # ccxt lingers 250 ms in close() so TLS transports can shut down cleanly;
+            # with every URL in plain text there is nothing to drain
+            self.ex.timeout_on_exit = 0
         rate_ms = float(opts.get("rate_limit_ms", "0")) or float(self.ex.rateLimit or 1000)
         header_rules = self.profile.headers if opts.get("header_limits", "on") != "off" else ()
         self.limits = CcxtLimits(
