@@ -311,6 +311,7 @@ class CcxtVenue(Venue):
         self.ex._gapless_bridge = self
         self._vid_by_cid: dict[str, str] = {}
         self._closed = False
+        self.quirks.prepare(self)
 
     # -- plumbing --------------------------------------------------------------------
     def has(self, feature: str) -> bool:
@@ -456,6 +457,7 @@ class CcxtVenue(Venue):
 
     def _report(self, o: Any, symbol: str, cid_hint: str = "") -> tuple[OrderReport, bool]:
         """An OrderReport from a ccxt order; the bool says the status was known."""
+        o = self.quirks.normalize_order(self, o)
         if not isinstance(o, dict):
             raise MalformedResponse("order is not an object", venue=self.name)
         vid = o.get("id")

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 class Quirks:
     """Hooks the adapter calls; every default keeps the generic behaviour."""
 
+    def prepare(self, venue: CcxtVenue) -> None:
+        """Adjust the freshly built ccxt instance (``venue.ex``) once, at construction."""
+
     def envelope_problem(self, response: Any) -> str | None:
         """Why a decoded JSON answer is not a valid envelope of this venue (``None``: fine).
 
@@ -48,6 +51,11 @@ class Quirks:
         """The gapless error for a ccxt exception this exchange's ccxt class maps wrongly
         (``None``: use the shared ``errors.map_ccxt_error``). ``op`` as there."""
         return None
+
+    def normalize_order(self, venue: CcxtVenue, order: Any) -> Any:
+        """A ccxt order structure with what this exchange's ccxt parser leaves out filled
+        in from its raw ``info`` (called on every order before it is read)."""
+        return order
 
     def order_params(self, venue: CcxtVenue, order: Order, params: dict[str, Any]) -> dict[str, Any]:
         """The ``params`` of ``create_order`` for ``order`` (default: unchanged)."""

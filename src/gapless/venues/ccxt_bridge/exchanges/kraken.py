@@ -10,8 +10,19 @@
   (ccxt ``fetch_order_trades``). ccxt labels every trade fee as quote currency, while the
   fee currency is an order property (``oflags`` ``fcib``/``fciq``, which ccxt's order
   parser does read): the order's fee currency is copied onto its trades.
+* Nonces: ccxt signs with the wall clock in milliseconds, so two private requests in the
+  same millisecond carry the same nonce and Kraken refuses the second
+  (``EAPI:Invalid nonce``); concurrent requests may also arrive out of nonce order. The
+  bridge makes the nonce strictly increasing and sends one private request at a time
+  per venue (public requests stay concurrent).
 * Envelope: every answer is ``{"error": [str...], "result": {...}}`` (``result`` absent
   on errors). Anything else is malformed, whatever ccxt would have made of it.
+* Private stream (WS v2 ``executions``): ccxt.pro sends ``trade`` executions to
+  ``watch_my_trades`` only, so the bridge watches both; each trade execution becomes a
+  report with that fill and the order's ``order_status``/``cum_qty`` at that fill (its
+  ``exec_id`` is the REST trade id, so stream and REST fills deduplicate). ccxt.pro takes
+  a streamed order's client id from ``order_userref`` and leaves ``filled`` empty: the
+  bridge reads ``cl_ord_id`` and ``cum_qty`` from the raw execution.
 * Errors ccxt maps too loosely: ``EOrder:Post only order`` (a post-only order that
   would take liquidity) arrives as a plain ``ExchangeError`` and is ``InvalidOrder``.
   ``EOrder:Unknown order`` (ccxt: ``InvalidOrder`` outside ``cancel_order``) is already
@@ -20,8 +31,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from gapless.model import OrderReport, OrderState
 from gapless.model.errors import GaplessError, InvalidOrder, MalformedResponse, OrderNotFound
 from gapless.venues.ccxt_bridge.quirks import Quirks
 
@@ -29,6 +44,23 @@ if TYPE_CHECKING:
     from gapless.venues.ccxt_bridge.adapter import CcxtVenue
 
 _POST_ONLY = "EOrder:Post only order"
+_STATES = {"new": OrderState.ACCEPTED, "pending_new": OrderState.ACCEPTED,
+           "partially_filled": OrderState.PARTIALLY_FILLED, "filled": OrderState.FILLED,
+           "canceled": OrderState.CANCELED, "expired": OrderState.CANCELED}
+
+
+def _num(value: Any, what: str, venue: str) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise MalformedResponse(f"execution {what} is not a number", venue=venue)
+    try:
+        d = Decimal(repr(value) if isinstance(value, float) else value)
+    except InvalidOperation:
+        raise MalformedResponse(f"execution {what} is not a number", venue=venue) from None
+    if not d.is_finite():
+        raise MalformedResponse(f"execution {what} is not finite", venue=venue)
+    return d
 
 
 class KrakenQuirks(Quirks):
@@ -43,6 +75,83 @@ class KrakenQuirks(Quirks):
         if not errors and "result" not in response:
             return "neither error nor result"
         return None
+
+    watch_trades = True
+
+    def prepare(self, venue: CcxtVenue) -> None:
+        ex = venue.ex
+        last = 0
+
+        def nonce() -> int:
+            nonlocal last
+            last = max(int(time.time() * 1000), last + 1)
+            return last
+
+        ex.nonce = nonce
+        fetch2 = ex.fetch2
+        lock = asyncio.Lock()
+
+        async def serialized(path: Any, api: Any = "public", method: str = "GET",
+                             params: Any = None, config: Any = None) -> Any:
+            if api == "private" or (isinstance(api, list | tuple) and "private" in api):
+                async with lock:
+                    return await fetch2(path, api, method, params, config)
+            return await fetch2(path, api, method, params, config)
+
+        ex.fetch2 = serialized
+
+    def normalize_order(self, venue: CcxtVenue, order: Any) -> Any:
+        info = order.get("info") if isinstance(order, dict) else None
+        if not isinstance(info, dict) or "exec_type" not in info:
+            return order  # REST orders: ccxt reads cl_ord_id and vol_exec itself
+        out = dict(order)
+        cid = info.get("cl_ord_id")
+        if isinstance(cid, str) and cid:
+            out["clientOrderId"] = cid
+        if out.get("filled") is None and info.get("cum_qty") is not None:
+            out["filled"] = _num(info.get("cum_qty"), "cum_qty", venue.name)
+        return out
+
+    def report_from_trade(self, venue: CcxtVenue, trade: Any) -> OrderReport | None:
+        info = trade.get("info") if isinstance(trade, dict) else None
+        if not isinstance(info, dict):
+            raise MalformedResponse("streamed execution without its row", venue=venue.name)
+        symbol = trade.get("symbol")
+        if not isinstance(symbol, str) or symbol not in venue.instruments:
+            return None
+        vid, cid = info.get("order_id"), info.get("cl_ord_id")
+        if not isinstance(vid, str) or not vid:
+            raise MalformedResponse("execution without order_id", venue=venue.name)
+        cid = cid if isinstance(cid, str) else ""
+        fill = venue._fill(trade, symbol, None, cid, vid)
+        if fill is None:
+            return None
+        state = _STATES.get(str(info.get("order_status")))
+        if state is None:
+            raise MalformedResponse("execution with unknown order_status", venue=venue.name)
+        inst = venue.instruments[symbol]
+        cum = _num(info.get("cum_qty"), "cum_qty", venue.name)
+        qty = _num(info.get("order_qty"), "order_qty", venue.name)
+        cost = _num(info.get("cum_cost"), "cum_cost", venue.name)
+        price = _num(info.get("limit_price"), "limit_price", venue.name)
+        if cum is None or qty is None:
+            raise MalformedResponse("trade execution without cum_qty/order_qty", venue=venue.name)
+        if inst.step_size > 0:
+            cum, qty = cum.quantize(inst.step_size), qty.quantize(inst.step_size)
+        return OrderReport(
+            venue=venue.name,
+            symbol=symbol,
+            client_order_id=cid,
+            venue_order_id=vid,
+            state=state,
+            side=fill.side,
+            qty=qty,
+            price=None if info.get("order_type") == "market" else price,
+            filled_qty=cum,
+            quote_filled=cost if cost is not None else Decimal(0),
+            fills=(fill,),
+            ts_ms=fill.ts_ms,
+        )
 
     def map_error(self, exc: BaseException, *, venue: str, op: str) -> GaplessError | None:
         if op == "create" and _POST_ONLY in str(exc):
