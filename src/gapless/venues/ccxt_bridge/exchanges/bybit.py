@@ -8,9 +8,10 @@
 * Envelope: every answer is ``{retCode: int, retMsg: str, result: {...}}``. Anything
   else is malformed, whatever ccxt would have concluded from it.
 * Private fills come on the ``execution`` topic (ccxt.pro ``watch_my_trades``), not in
-  ``order`` pushes. Each execution row becomes a report carrying that fill: FILLED when
-  its ``leavesQty`` is 0, PARTIALLY_FILLED otherwise (the ``order`` topic then brings the
-  order's own final status, e.g. Cancelled for an IOC remainder).
+  ``order`` pushes. Each execution row becomes a report carrying that fill. A row has no
+  cumulative quantity, so the report is FILLED only when ``leavesQty`` is 0 *and* the
+  fills seen for the order add up to its ``orderQty``; PARTIALLY_FILLED otherwise (the
+  ``order`` topic brings the order's own final status, e.g. Cancelled for an IOC rest).
 """
 
 from __future__ import annotations
