@@ -16,7 +16,9 @@
   bridge makes the nonce strictly increasing and sends one private request at a time
   per venue (public requests stay concurrent).
 * Envelope: every answer is ``{"error": [str...], "result": {...}}`` (``result`` absent
-  on errors). Anything else is malformed, whatever ccxt would have made of it.
+  on errors), and Kraken's REST sends every amount, price, fee and balance as a decimal
+  string (and states, pairs, ids and flags as strings). Anything else is malformed:
+  ccxt would read a mistyped balance or order as missing and drop it silently.
 * Private stream (WS v2 ``executions``): ccxt.pro sends ``trade`` executions to
   ``watch_my_trades`` only, so the bridge watches both; each trade execution becomes a
   report with that fill and the order's ``order_status``/``cum_qty`` at that fill (its
@@ -44,9 +46,36 @@ if TYPE_CHECKING:
     from gapless.venues.ccxt_bridge.adapter import CcxtVenue
 
 _POST_ONLY = "EOrder:Post only order"
+#: REST fields that are always strings, wherever they appear in a result
+_STRING_FIELDS = frozenset({
+    "balance", "hold_trade", "credit", "credit_used", "vol", "vol_exec", "cost", "fee",
+    "price", "stopprice", "limitprice", "margin", "status", "pair", "type", "ordertype",
+    "oflags", "cl_ord_id", "ordertxid", "order", "misc",
+})
 _STATES = {"new": OrderState.ACCEPTED, "pending_new": OrderState.ACCEPTED,
            "partially_filled": OrderState.PARTIALLY_FILLED, "filled": OrderState.FILLED,
            "canceled": OrderState.CANCELED, "expired": OrderState.CANCELED}
+
+
+def _mistyped(obj: Any, depth: int) -> str | None:
+    """The first field of a Kraken REST result whose type is wrong (``None``: all fine)."""
+    if depth <= 0:
+        return None
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in _STRING_FIELDS and v is not None and not isinstance(v, str):
+                return f"field {k!r} is not a string"
+            if k == "descr" and not isinstance(v, dict):
+                return "field 'descr' is not an object"
+            problem = _mistyped(v, depth - 1)
+            if problem is not None:
+                return problem
+    elif isinstance(obj, list):
+        for v in obj[:200]:
+            problem = _mistyped(v, depth - 1)
+            if problem is not None:
+                return problem
+    return None
 
 
 def _num(value: Any, what: str, venue: str) -> Decimal | None:
@@ -74,7 +103,7 @@ class KrakenQuirks(Quirks):
             return "result is not an object"
         if not errors and "result" not in response:
             return "neither error nor result"
-        return None
+        return _mistyped(response.get("result"), 5)
 
     watch_trades = True
 
