@@ -805,11 +805,16 @@ class CcxtVenue(Venue):
             _CALL.reset(token)
 
     async def _ws_connected(self, timeout: float = 10.0) -> None:
-        """Wait until every ccxt.pro client of this instance is connected (or timeout)."""
+        """Wait until every ccxt.pro client of this instance that was dialled is connected
+        (or timeout). Clients ccxt created but never dialled are left out (ccxt.pro kraken
+        keeps one for its v1 private URL just to hold the token)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
-            clients = list(getattr(self.ex, "clients", {}).values())
+            clients = [
+                c for c in getattr(self.ex, "clients", {}).values()
+                if getattr(c, "connecting", False) or getattr(c, "connection", None) is not None
+            ]
             if clients and all(
                 getattr(c, "connected", None) is not None and c.connected.done()
                 and not c.connected.exception() for c in clients
