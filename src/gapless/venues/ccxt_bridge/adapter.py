@@ -870,7 +870,7 @@ class CcxtVenue(Venue):
                     for item in batch:
                         rep = self._private_report(kind, item)
                         if rep is not None:
-                            yield rep
+                            yield await self.quirks.complete_stream_report(self, rep)
                 if failed:
                     for fut in pending.values():
                         fut.cancel()

@@ -47,6 +47,12 @@ class Quirks:
         """An order report carrying the one fill of a streamed ccxt trade (``None``: skip)."""
         return None
 
+    async def complete_stream_report(self, venue: CcxtVenue, rep: OrderReport) -> OrderReport:
+        """A streamed order report completed with what the stream does not carry (e.g.
+        fills read over REST where the venue streams cumulative state only). Must not
+        raise: on trouble return ``rep`` as it is (the engine gap-fills)."""
+        return rep
+
     def map_error(self, exc: BaseException, *, venue: str, op: str) -> GaplessError | None:
         """The gapless error for a ccxt exception this exchange's ccxt class maps wrongly
         (``None``: use the shared ``errors.map_ccxt_error``). ``op`` as there."""
