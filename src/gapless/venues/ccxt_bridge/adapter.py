@@ -864,6 +864,14 @@ class CcxtVenue(Venue):
                         batches.append((kind, fut.result()))
                     except GaplessError:
                         failed = True
+                if not failed:
+                    # re-arm before handing anything out: ccxt.pro delivers an update only
+                    # to a watcher waiting when it arrives; one arriving while the consumer
+                    # holds this batch would sit in ccxt's cache until the next message
+                    for kind, watch in watchers.items():
+                        if kind not in pending:
+                            pending[kind] = asyncio.ensure_future(self._call_ws(watch))
+                    await asyncio.sleep(0)
                 for kind, batch in batches:
                     if not isinstance(batch, list):
                         continue
