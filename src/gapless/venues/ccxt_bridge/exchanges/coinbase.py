@@ -1,5 +1,8 @@
 """Coinbase Advanced Trade (API v3) quirks of the ccxt bridge.
 
+* Start-up: ccxt's ``load_markets`` first reads currencies from three v2 public
+  endpoints, metered at about 10 000 requests per hour (ccxt cost 10.6 each); the bridge
+  never uses currency data, so the instance skips them (markets come from v3 products).
 * Market buys: ccxt sizes every spot market buy in quote currency (``quote_size``) and
   wants a price to compute it (``createMarketBuyOrderRequiresPrice``). The venue also
   takes ``base_size`` for a market buy, which is what a gapless order means, so the
@@ -42,6 +45,9 @@ class CoinbaseQuirks(Quirks):
     def __init__(self) -> None:
         # per venue order id: trade ids already attached to a streamed report
         self._sent: OrderedDict[str, set[str]] = OrderedDict()
+
+    def prepare(self, venue: CcxtVenue) -> None:
+        venue.ex.has = {**venue.ex.has, "fetchCurrencies": False}
 
     def order_params(self, venue: CcxtVenue, order: Order, params: dict[str, Any]) -> dict[str, Any]:
         if order.type is OrderType.MARKET and order.side is Side.BUY:
