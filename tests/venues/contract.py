@@ -138,6 +138,28 @@ async def wait_for_report(
             return ev
 
 
+
+@contextlib.asynccontextmanager
+async def pumped(venue: Venue) -> AsyncIterator[tuple[asyncio.Queue[Any], asyncio.Task[None]]]:
+    """Follow ``venue.private_events()`` into a queue for the duration of the block."""
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    stream = venue.private_events()
+
+    async def pump() -> None:
+        async for ev in stream:
+            await queue.put(ev)
+
+    task = asyncio.create_task(pump())
+    try:
+        yield queue, task
+    finally:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        with contextlib.suppress(Exception):
+            await stream.aclose()  # type: ignore[attr-defined]
+
+
 class VenueContract:
     """Subclass in ``test_<venue>_contract.py`` and provide the ``harness`` fixture."""
 
@@ -380,15 +402,7 @@ class VenueContract:
         self.need(harness, "market")
         v, sym = harness.venue, harness.symbol
         inst = v.instrument(sym)
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        stream = v.private_events()
-
-        async def pump() -> None:
-            async for ev in stream:
-                await queue.put(ev)
-
-        task = asyncio.create_task(pump())
-        try:
+        async with pumped(v) as (queue, task):
             # probe until the stream is live: a resting order's ack must come through
             bid, ask = await best(v, sym)
             price = passive_buy_price(inst, bid)
@@ -419,12 +433,6 @@ class VenueContract:
                     seen.add(f.trade_id)
                 final = r
             assert final is not None and final.state is OrderState.FILLED
-        finally:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
-            with contextlib.suppress(Exception):
-                await stream.aclose()  # type: ignore[attr-defined]
 
     async def test_private_events_reconnect_marker_then_more_events(
         self, harness: VenueHarness
@@ -433,15 +441,7 @@ class VenueContract:
         self.need(harness, "faults")
         v, sym = harness.venue, harness.symbol
         inst = v.instrument(sym)
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        stream = v.private_events()
-
-        async def pump() -> None:
-            async for ev in stream:
-                await queue.put(ev)
-
-        task = asyncio.create_task(pump())
-        try:
+        async with pumped(v) as (queue, _task):
             bid, _ = await best(v, sym)
             price = passive_buy_price(inst, bid)
 
@@ -471,12 +471,6 @@ class VenueContract:
                     break
             else:
                 pytest.fail("no events after the reconnect")
-        finally:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
-            with contextlib.suppress(Exception):
-                await stream.aclose()  # type: ignore[attr-defined]
 
     async def test_watch_book_survives_a_disconnect(self, harness: VenueHarness) -> None:
         self.need(harness, "watch_book")
