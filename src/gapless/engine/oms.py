@@ -104,14 +104,23 @@ class Engine:
     # -- submission ------------------------------------------------------------------
     async def submit(self, intent: OrderIntent) -> Order:
         """Place an intent. Idempotent on ``intent_id``: a resubmission returns the order."""
-        existing = self._orders.get(intent.intent_id) or await self.journal.get(intent.intent_id)
+        existing = self._orders.get(intent.intent_id)
         if existing is not None:
             return existing
-        venue = self.venue(intent.venue)
-        instrument = venue.instrument(intent.symbol)
-        check_intent(intent, instrument)
         now = time.time_ns()
-        self.balances.reserve(intent, instrument, None)
+        try:
+            venue = self.venue(intent.venue)
+            instrument = venue.instrument(intent.symbol)
+            check_intent(intent, instrument)
+            self.balances.reserve(intent, instrument, None)
+        except LocalDenial:
+            # an intent journaled by an earlier process is returned, not re-judged; the hot
+            # path reads nothing: a known intent id is caught by record_new below
+            known = await self.journal.get(intent.intent_id)
+            if known is not None:
+                self._track(known)
+                return known
+            raise
         cid = intent.client_order_id or venue.client_order_id(intent.intent_id)
         order = Order(
             intent_id=intent.intent_id,
@@ -130,10 +139,13 @@ class Engine:
             await self.journal.record_new(order)  # write-ahead: durable before any send
         except DuplicateIntent:
             self.balances.release(intent.intent_id)
-            raced = self._orders.get(intent.intent_id) or await self.journal.get(intent.intent_id)
-            if raced is None:  # a different intent already holds this client order id
-                raise
-            return raced  # the same intent submitted concurrently: one order, not two
+            raced = self._orders.get(intent.intent_id)
+            if raced is None:
+                raced = await self.journal.get(intent.intent_id)
+                if raced is None:  # a different intent already holds this client order id
+                    raise
+                self._track(raced)
+            return raced  # the same intent again (concurrently or after a restart): one order
         except BaseException:
             self.balances.release(intent.intent_id)
             raise
