@@ -112,7 +112,7 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     out = proc.stdout
     for word in ("accepted", "filled", "partially_filled", "canceled"):
         assert word in out
-    assert "dead letters: 0" in out
+    assert "dead letters: 0 parked, 0 reconciled" in out
     assert (tmp_path / "demo.sqlite").exists()
 
 

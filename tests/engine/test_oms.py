@@ -212,3 +212,22 @@ async def test_concurrent_submits_of_one_intent_make_one_order(engine: Engine, s
     orders = await asyncio.gather(*(engine.submit(intent("race-1", price=price)) for _ in range(4)))
     assert {o.client_order_id for o in orders} == {orders[0].client_order_id}
     assert len([o for o in venue_orders(sim) if o.client_order_id == orders[0].client_order_id]) == 1
+
+
+async def test_dead_letters_are_drained_by_reconciliation(engine: Engine, sim: Any) -> None:
+    """An update the stream could not deliver (parked as a dead letter) is recovered by
+    the reconciliation that drains the queue: the order catches up with the venue."""
+    venue = engine.venue("binance")
+    book = await venue.order_book(SYM, 5)
+    price = book.asks[0].price + venue.instrument(SYM).tick_size * 1000
+    order = await engine.submit(intent("dl-1", side=Side.SELL, qty="0.05", price=price))
+    assert order.state is OrderState.ACCEPTED
+    sim.exchange.synthetic_take(SYM, "BUY", Decimal("0.03"), price)  # engine not told
+    venue.dlq.put("binance", "user", b"\x00garbled executionReport", "unparseable frame")
+
+    letters = await engine.drain_dead_letters()
+    assert [dl.reason for dl in letters] == ["unparseable frame"]
+    assert len(venue.dlq) == 0 and engine.dead_letters_drained == 1
+    assert order.state is OrderState.PARTIALLY_FILLED and order.filled_qty == Decimal("0.03")
+    stored = await engine.journal.get("dl-1")
+    assert stored is not None and stored.filled_qty == Decimal("0.03")

@@ -136,4 +136,4 @@ def _report(engine: Engine, orders: list[Order], console: Console) -> None:
                       _num(o.qty), _num(o.price), o.state.value, _num(o.filled_qty), _num(avg),
                       f"{ack_ms:.2f}" if ack_ms is not None else "-")
     console.print(table)
-    console.print(f"dead letters: {len(engine.dead_letters)}")
+    console.print(f"dead letters: {len(engine.dead_letters)} parked, {engine.dead_letters_drained} reconciled")

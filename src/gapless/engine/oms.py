@@ -12,6 +12,7 @@ Rules it enforces (see docs/ARCHITECTURE.md):
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping
 
@@ -42,10 +43,11 @@ from gapless.model.fsm import apply_fill, apply_report_state, transition
 from gapless.store.journal import Journal
 from gapless.transport.backoff import Backoff
 from gapless.transport.clock import Clock, RealClock
-from gapless.transport.deadletter import DeadLetterQueue
+from gapless.transport.deadletter import DeadLetter, DeadLetterQueue
 from gapless.venues.base import Reconnected, Venue
 
 S = OrderState
+log = logging.getLogger("gapless.engine")
 
 
 class Engine:
@@ -60,6 +62,7 @@ class Engine:
         unknown_query_attempts: int = 6,
         send_attempts: int = 3,
         max_retry_wait: float = 5.0,
+        reconcile_interval: float = 2.0,
         backoff: Backoff | None = None,
     ) -> None:
         self.journal = journal
@@ -71,6 +74,8 @@ class Engine:
         self.backoff = backoff or Backoff(base=0.05, cap=1.0)
         self.balances = BalanceBook()
         self.dead_letters = DeadLetterQueue()
+        self.dead_letters_drained = 0
+        self.reconcile_interval = reconcile_interval
         self._orders: dict[str, Order] = {}  # intent_id -> live order
         self._by_cid: dict[tuple[str, str], Order] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -87,6 +92,7 @@ class Engine:
         if streams:
             for venue in self.venues.values():
                 self._stream_tasks.append(asyncio.create_task(self._follow(venue)))
+            self._stream_tasks.append(asyncio.create_task(self._maintain()))
 
     async def close(self) -> None:
         for t in self._stream_tasks:
@@ -339,6 +345,29 @@ class Engine:
             except GaplessError as exc:
                 self._dead(venue.name, "private", None, f"stream error: {exc}")
             await self.clock.sleep(0.5)
+
+    async def drain_dead_letters(self) -> list[DeadLetter]:
+        """Take every parked message (the engine's and each adapter's) and reconcile the
+        open orders of each venue concerned by REST, since a lost update may have been
+        about any of them. Returns the letters for inspection; none is dropped unseen."""
+        letters = self.dead_letters.drain()
+        for venue in self.venues.values():
+            letters += venue.dlq.drain()
+        for name in sorted({dl.venue for dl in letters if dl.venue in self.venues}):
+            await self.reconcile_open(name)
+        if letters:
+            self.dead_letters_drained += len(letters)
+            log.warning("reconciled after %d dead letter(s): %s", len(letters),
+                        "; ".join(f"{dl.venue}/{dl.stream}: {dl.reason}" for dl in letters[:5]))
+        return letters
+
+    async def _maintain(self) -> None:
+        while True:
+            await self.clock.sleep(self.reconcile_interval)
+            try:
+                await self.drain_dead_letters()
+            except GaplessError as exc:  # the venue is unwell: try again next round
+                log.warning("dead-letter reconciliation failed: %s", exc)
 
     # -- recovery --------------------------------------------------------------------
     async def recover(self) -> list[Order]:

@@ -22,6 +22,7 @@ from gapless.model import (
     OrderReport,
     UnknownSymbol,
 )
+from gapless.transport.deadletter import DeadLetterQueue
 
 
 class Credentials(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,6 +70,8 @@ class Venue(abc.ABC):
         self.config = config
         self.name = config.name
         self.instruments: dict[str, Instrument] = {}
+        #: stream messages the adapter could not process; the engine drains and reconciles
+        self.dlq = DeadLetterQueue()
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
