@@ -8,14 +8,9 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from gapless.config import write_credentials
-from gapless.engine import Engine
-from gapless.model import OrderIntent, OrderState, OrderType, Side
 from gapless.sim.cluster import start_venue_sim
-from gapless.store.sqlite import SqliteJournal
-from gapless.transport.backoff import Backoff
 from gapless.venues.registry import create_venue
 
 from ..contract import passive_buy_price, qty_for
@@ -91,41 +86,3 @@ async def test_import_gapless_and_cli_do_not_import_ccxt(tmp_path: Path) -> None
     )
     out, _ = await proc.communicate()
     assert out.decode().strip() == "False"
-
-
-async def test_engine_dropped_response_zero_lost_zero_duplicated(tmp_path: Path) -> None:
-    sim = await start_venue_sim("binance", host="127.0.0.1", port=0, seed=12)
-    journal = SqliteJournal(tmp_path / "j.sqlite")
-    await journal.open()
-    venue = create_venue(bridge_config(sim, "binance", timeout=2.0))
-    eng = Engine(journal, {venue.name: venue}, unknown_query_attempts=3,
-                 backoff=Backoff(base=0.01, cap=0.05))
-    await eng.start()
-    try:
-        inst = venue.instrument("BTC/USDT")
-        bid = (await venue.order_book("BTC/USDT", 5)).bids[0].price
-        price = passive_buy_price(inst, bid)
-        intents = [
-            OrderIntent(intent_id=f"drop-{i}", venue=venue.name, symbol="BTC/USDT", side=Side.BUY,
-                        type=OrderType.LIMIT, qty=qty_for(inst, price), price=price)
-            for i in range(4)
-        ]
-        results: list[Any] = []
-        for i, intent in enumerate(intents):
-            if i % 2 == 0:
-                sim.faults.drop_mode = "close"
-                sim.faults.drop_response_next = 1
-            results.append(await eng.submit(intent))
-        assert all(o.state is OrderState.ACCEPTED for o in results), [o.state for o in results]
-        # re-submitting every intent changes nothing
-        for intent in intents:
-            await eng.submit(intent)
-        open_ = await venue.open_orders("BTC/USDT")
-        cids = [r.client_order_id for r in open_]
-        want = {o.client_order_id for o in results}
-        assert set(cids) == want  # 0 lost
-        assert len(cids) == len(want)  # 0 duplicated
-    finally:
-        await eng.close()
-        await journal.close()
-        await sim.stop()

@@ -4,31 +4,25 @@ covered by test_kraken_bridge_contract.py and test_coinbase_bridge_contract.py).
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from ccxt.base import errors as cx
 
-from gapless.engine import Engine
-from gapless.model import OrderIntent, OrderState, OrderType, Side
+from gapless.model import OrderState, Side
 from gapless.model.errors import (
     DuplicateClientOrderId,
     InvalidOrder,
     OrderNotFound,
     Rejected,
 )
-from gapless.sim.cluster import start_venue_sim
-from gapless.store.sqlite import SqliteJournal
-from gapless.transport.backoff import Backoff
 from gapless.venues.ccxt_bridge.errors import map_ccxt_error
 from gapless.venues.ccxt_bridge.exchanges.coinbase import CoinbaseQuirks
 from gapless.venues.ccxt_bridge.exchanges.kraken import KrakenQuirks
 from gapless.venues.ccxt_bridge.quirks import quirks_for
-from gapless.venues.registry import create_venue
 
 from ..contract import make_order, passive_buy_price, qty_for
-from .harness import bridge_config, bridge_harness
+from .harness import bridge_harness
 from .test_kraken_bridge_contract import BRIDGE_FAST, SIM_FAST
 
 
@@ -123,47 +117,3 @@ async def test_coinbase_reused_client_id_is_duplicate_not_a_second_order() -> No
         mine = [r for r in await v.open_orders("BTC/USD")
                 if r.client_order_id == first.client_order_id]
         assert len(mine) == 1
-
-
-@pytest.mark.parametrize("exchange", ["kraken", "coinbase"])
-async def test_engine_dropped_create_answers_zero_lost_zero_duplicated(
-    tmp_path: Path, exchange: str
-) -> None:
-    """Through the engine: every other create's answer is dropped after the venue took the
-    order; each is resolved by client id, and re-submitting the intents sends nothing."""
-    kraken = exchange == "kraken"
-    sim = await start_venue_sim(exchange, host="127.0.0.1", port=0, seed=12,
-                                **(SIM_FAST if kraken else {}))
-    journal = SqliteJournal(tmp_path / "j.sqlite")
-    await journal.open()
-    venue = create_venue(bridge_config(sim, exchange, timeout=2.0,
-                                       **(BRIDGE_FAST if kraken else {})))
-    eng = Engine(journal, {venue.name: venue}, unknown_query_attempts=3,
-                 backoff=Backoff(base=0.01, cap=0.05))
-    await eng.start()
-    try:
-        inst = venue.instrument("BTC/USD")
-        bid = (await venue.order_book("BTC/USD", 5)).bids[0].price
-        price = passive_buy_price(inst, bid)
-        intents = [
-            OrderIntent(intent_id=f"drop-{exchange}-{i}", venue=venue.name, symbol="BTC/USD",
-                        side=Side.BUY, type=OrderType.LIMIT, qty=qty_for(inst, price), price=price)
-            for i in range(4)
-        ]
-        results: list[Any] = []
-        for i, intent in enumerate(intents):
-            if i % 2 == 0:
-                sim.faults.drop_mode = "close"
-                sim.faults.drop_response_next = 1
-            results.append(await eng.submit(intent))
-        assert all(o.state is OrderState.ACCEPTED for o in results), [o.state for o in results]
-        for intent in intents:
-            await eng.submit(intent)
-        cids = [r.client_order_id for r in await venue.open_orders("BTC/USD")]
-        want = {o.client_order_id for o in results}
-        assert set(cids) == want  # 0 lost
-        assert len(cids) == len(want)  # 0 duplicated
-    finally:
-        await eng.close()
-        await journal.close()
-        await sim.stop()

@@ -5,25 +5,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gapless.engine import Engine
-from gapless.model import OrderIntent, OrderState, OrderType, Side
+from gapless.model import OrderState, Side
 from gapless.model.errors import MalformedResponse, OrderNotFound
-from gapless.sim.cluster import start_venue_sim
-from gapless.store.sqlite import SqliteJournal
-from gapless.transport.backoff import Backoff
 from gapless.venues.ccxt_bridge.adapter import CcxtVenue
 from gapless.venues.ccxt_bridge.exchanges.bybit import BybitQuirks
 from gapless.venues.ccxt_bridge.exchanges.okx import OkxQuirks
 from gapless.venues.ccxt_bridge.quirks import Quirks, quirks_for
-from gapless.venues.registry import create_venue
 
 from ..contract import make_order, passive_buy_price, qty_for
-from .harness import bridge_config, bridge_harness
+from .harness import bridge_harness
 
 
 def test_quirks_are_per_exchange_and_per_venue() -> None:
@@ -114,44 +108,3 @@ async def test_bybit_lookup_by_order_link_id_against_the_sim(bybit: Any) -> None
     assert found["clientOrderId"] == o.client_order_id and found["status"] == "open"
     with pytest.raises(OrderNotFound):
         await v.quirks.find_by_client_id(v, sym, "never-sent-1")
-
-
-@pytest.mark.parametrize("exchange", ["okx", "bybit"])
-async def test_engine_dropped_create_answers_zero_lost_zero_duplicated(
-    tmp_path: Path, exchange: str
-) -> None:
-    """Through the engine: every other create's answer is dropped after the venue took the
-    order; each is resolved by client id, and re-submitting the intents sends nothing."""
-    sim = await start_venue_sim(exchange, host="127.0.0.1", port=0, seed=12)
-    journal = SqliteJournal(tmp_path / "j.sqlite")
-    await journal.open()
-    venue = create_venue(bridge_config(sim, exchange, timeout=2.0))
-    eng = Engine(journal, {venue.name: venue}, unknown_query_attempts=3,
-                 backoff=Backoff(base=0.01, cap=0.05))
-    await eng.start()
-    try:
-        inst = venue.instrument("BTC/USDT")
-        bid = (await venue.order_book("BTC/USDT", 5)).bids[0].price
-        price = passive_buy_price(inst, bid)
-        intents = [
-            OrderIntent(intent_id=f"drop-{exchange}-{i}", venue=venue.name, symbol="BTC/USDT",
-                        side=Side.BUY, type=OrderType.LIMIT, qty=qty_for(inst, price), price=price)
-            for i in range(4)
-        ]
-        results: list[Any] = []
-        for i, intent in enumerate(intents):
-            if i % 2 == 0:
-                sim.faults.drop_mode = "close"
-                sim.faults.drop_response_next = 1
-            results.append(await eng.submit(intent))
-        assert all(o.state is OrderState.ACCEPTED for o in results), [o.state for o in results]
-        for intent in intents:
-            await eng.submit(intent)
-        cids = [r.client_order_id for r in await venue.open_orders("BTC/USDT")]
-        want = {o.client_order_id for o in results}
-        assert set(cids) == want  # 0 lost
-        assert len(cids) == len(want)  # 0 duplicated
-    finally:
-        await eng.close()
-        await journal.close()
-        await sim.stop()
