@@ -231,3 +231,24 @@ async def test_dead_letters_are_drained_by_reconciliation(engine: Engine, sim: A
     assert order.state is OrderState.PARTIALLY_FILLED and order.filled_qty == Decimal("0.03")
     stored = await engine.journal.get("dl-1")
     assert stored is not None and stored.filled_qty == Decimal("0.03")
+
+
+async def test_recovery_after_dying_mid_cancel_adopts_the_venue_state(
+    engine: Engine, sim: Any, tmp_path: Any
+) -> None:
+    """The journal says PENDING_CANCEL (the process died before its cancel reached the
+    venue); a restarted engine must learn from the venue that the order still rests."""
+    price = await far_bid(engine)
+    order = await engine.submit(intent("mid-cancel", price=price))
+    assert order.state is OrderState.ACCEPTED
+    order.state = OrderState.PENDING_CANCEL
+    await engine.journal.update(order)
+
+    fresh = Engine(engine.journal, {"binance": engine.venue("binance")})
+    recovered = await fresh.recover()
+    assert [o.intent_id for o in recovered] == ["mid-cancel"]
+    assert recovered[0].state is OrderState.ACCEPTED
+    stored = await engine.journal.get("mid-cancel")
+    assert stored is not None and stored.state is OrderState.ACCEPTED
+    done = await fresh.cancel("mid-cancel")
+    assert done.state is OrderState.CANCELED

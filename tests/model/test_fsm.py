@@ -148,3 +148,11 @@ def test_fills_never_exceed_qty_and_dedupe(events: list[tuple[int, int]]) -> Non
         assert len(set(o.fill_ids)) == len(o.fill_ids)
     if o.filled_qty == o.qty:
         assert o.state is S.FILLED
+
+
+def test_queried_open_state_ends_a_stale_pending_cancel() -> None:
+    o = make_order("1", S.PENDING_CANCEL)
+    assert not apply_report_state(o, S.ACCEPTED)  # a stream echo while our cancel is in flight
+    assert o.state is S.PENDING_CANCEL
+    assert apply_report_state(o, S.ACCEPTED, queried=True)  # our own query: the cancel failed
+    assert o.state is S.ACCEPTED

@@ -262,7 +262,7 @@ class Engine:
                 if order.state in (S.CREATED, S.SUBMITTED, S.UNKNOWN):
                     await self.resolve_unknown(order)
                 return order
-            await self.apply_report(order, report)
+            await self.apply_report(order, report, queried=True)
         return order
 
     async def refresh_balances(self, venue: str) -> dict[str, Balance]:
@@ -271,11 +271,13 @@ class Engine:
         return balances
 
     # -- applying venue facts --------------------------------------------------------
-    async def apply_report(self, order: Order, report: OrderReport) -> None:
+    async def apply_report(
+        self, order: Order, report: OrderReport, *, queried: bool = False
+    ) -> None:
         async with self._lock(order.intent_id):
-            await self._apply(order, report)
+            await self._apply(order, report, queried=queried)
 
-    async def _apply(self, order: Order, report: OrderReport) -> None:
+    async def _apply(self, order: Order, report: OrderReport, *, queried: bool = False) -> None:
         if report.venue_order_id and not order.venue_order_id:
             order.venue_order_id = report.venue_order_id
         new_fills: list[Fill] = []
@@ -292,7 +294,7 @@ class Engine:
                 if self._apply_fill(order, f):
                     new_fills.append(f)
         try:
-            apply_report_state(order, report.state)
+            apply_report_state(order, report.state, queried=queried)
         except InvalidTransition as exc:
             self._dead(order.venue, "report", report, str(exc))
         if order.state.is_terminal and not order.times.done:

@@ -84,18 +84,21 @@ def apply_fill(order: Order, fill: Fill) -> bool:
     return True
 
 
-def apply_report_state(order: Order, reported: OrderState) -> bool:
+def apply_report_state(order: Order, reported: OrderState, *, queried: bool = False) -> bool:
     """Adopt the state a venue reports, ignoring stale reports that would go backwards.
 
     A venue report is authoritative for terminal states; for open states we keep the
     more advanced local state (e.g. a late NEW report after we saw a partial fill).
+    ``queried`` marks the answer to our own status query, sent while no cancel of ours
+    is in flight: an open state then proves a PENDING_CANCEL order's cancel failed or never
+    arrived (e.g. the process died mid-cancel), so the order returns to that state.
     """
     if reported == order.state:
         return False
     if order.state.is_terminal and not can_transition(order.state, reported):
         return False  # stale report about an already finished order
-    if reported is S.ACCEPTED and order.state in (S.PARTIALLY_FILLED, S.PENDING_CANCEL):
-        return False
-    if reported is S.PARTIALLY_FILLED and order.state is S.PENDING_CANCEL:
+    if order.state is S.PENDING_CANCEL and reported in (S.ACCEPTED, S.PARTIALLY_FILLED):
+        return transition(order, reported) if queried else False
+    if reported is S.ACCEPTED and order.state is S.PARTIALLY_FILLED:
         return False
     return transition(order, reported)
