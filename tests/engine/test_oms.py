@@ -252,3 +252,33 @@ async def test_recovery_after_dying_mid_cancel_adopts_the_venue_state(
     assert stored is not None and stored.state is OrderState.ACCEPTED
     done = await fresh.cancel("mid-cancel")
     assert done.state is OrderState.CANCELED
+
+
+async def test_open_circuit_denies_without_sending(sim: Any, tmp_path: Any) -> None:
+    """A venue whose private REST breaker is open: the order is journaled, never sent, and
+    ends DENIED (not "failed", not unknown)."""
+    from gapless.store.sqlite import SqliteJournal
+    from gapless.transport.breaker import ConnKind, FailureKind
+    from gapless.venues.base import Credentials, VenueConfig
+    from gapless.venues.registry import create_venue
+
+    journal = SqliteJournal(tmp_path / "cb.sqlite")
+    await journal.open()
+    venue = create_venue(VenueConfig(name="binance", driver="binance", rest_url=sim.rest_url,
+                                     ws_url=sim.ws_url, credentials=Credentials(
+                                         api_key=sim.api_key, secret=sim.secret)))
+    eng = Engine(journal, {"binance": venue}, max_retry_wait=0.1)
+    await eng.start()
+    try:
+        price = await far_bid(eng)
+        breaker = venue.breakers.get(ConnKind.REST_PRIVATE)  # type: ignore[attr-defined]
+        for _ in range(10):
+            breaker.record_failure(FailureKind.VENUE_DOWN)
+        order = await eng.submit(intent("cb-1", price=price))
+        assert order.state is OrderState.DENIED and "circuit open" in order.reject_reason
+        stored = await journal.get("cb-1")
+        assert stored is not None and stored.state is OrderState.DENIED
+        assert venue_orders(sim) == []
+    finally:
+        await eng.close()
+        await journal.close()

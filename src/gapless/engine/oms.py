@@ -28,6 +28,7 @@ from gapless.model import (
     OrderState,
 )
 from gapless.model.errors import (
+    CircuitOpen,
     DuplicateIntent,
     GaplessError,
     InvalidIntent,
@@ -169,20 +170,22 @@ class Engine:
             order.times.sent = time.time_ns()
             try:
                 report = await venue.place_order(order)
-            except Retryable as exc:  # provably not accepted: safe to re-send, same client id
+            except (Retryable, CircuitOpen) as exc:
+                # provably not accepted (or never sent): safe to re-send, same client id
                 wait = max(self.backoff.delay(attempt), exc.retry_after or 0)
                 if attempt + 1 >= self.send_attempts or wait > self.max_retry_wait:
-                    await self._finish_rejected(order, f"not accepted: {exc}")
+                    if isinstance(exc, CircuitOpen):
+                        await self._finish(order, S.DENIED, f"not sent: {exc}")
+                    else:
+                        await self._finish(order, S.REJECTED, f"not accepted: {exc}")
                     return
                 await self.clock.sleep(wait)
                 continue
             except Rejected as exc:
-                await self._finish_rejected(order, str(exc))
+                await self._finish(order, S.REJECTED, str(exc))
                 return
-            except LocalDenial as exc:  # e.g. circuit open: it never left the process
-                order.reject_reason = str(exc)
-                order.state = S.DENIED
-                await self.journal.update(order)
+            except LocalDenial as exc:  # refused inside the process: it never left
+                await self._finish(order, S.DENIED, str(exc))
                 return
             except OutcomeUnknown:
                 transition(order, S.UNKNOWN)
@@ -193,10 +196,13 @@ class Engine:
             await self.apply_report(order, report)
             return
 
-    async def _finish_rejected(self, order: Order, reason: str) -> None:
+    async def _finish(self, order: Order, state: OrderState, reason: str) -> None:
         order.reject_reason = reason
-        transition(order, S.REJECTED)
+        transition(order, state)
         await self.journal.update(order)
+
+    async def _finish_rejected(self, order: Order, reason: str) -> None:
+        await self._finish(order, S.REJECTED, reason)
 
     async def resolve_unknown(self, order: Order) -> None:
         """Query by client id a bounded number of times; never re-send.

@@ -18,7 +18,8 @@ _LANDED = {S.ACCEPTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELED}
 TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     # CREATED may jump to any venue state during crash recovery (found at the venue)
     S.CREATED: frozenset({S.SUBMITTED, S.DENIED, S.UNKNOWN, S.REJECTED, *_LANDED}),
-    S.SUBMITTED: frozenset({S.UNKNOWN, S.REJECTED, S.PENDING_CANCEL, *_LANDED}),
+    # DENIED from SUBMITTED: refused at dispatch (e.g. circuit open), nothing hit a socket
+    S.SUBMITTED: frozenset({S.UNKNOWN, S.REJECTED, S.DENIED, S.PENDING_CANCEL, *_LANDED}),
     # UNKNOWN resolves to whatever the venue proves, REJECTED only after bounded queries
     S.UNKNOWN: frozenset({S.REJECTED, S.PENDING_CANCEL, *_LANDED}),
     S.ACCEPTED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.PENDING_CANCEL, S.CANCELED}),
