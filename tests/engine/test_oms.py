@@ -282,3 +282,18 @@ async def test_open_circuit_denies_without_sending(sim: Any, tmp_path: Any) -> N
     finally:
         await eng.close()
         await journal.close()
+
+
+async def test_cancel_during_a_slow_create_waits_for_it_and_cancels(engine: Engine, sim: Any) -> None:
+    price = await far_bid(engine)
+    sim.faults.latency_ms = 300
+    try:
+        submit = asyncio.create_task(engine.submit(intent("slow-1", price=price)))
+        await asyncio.sleep(0.05)  # the create is on the wire
+        cancelled = await engine.cancel("slow-1")
+    finally:
+        sim.faults.latency_ms = 0
+    order = await submit
+    assert cancelled is order and order.state is OrderState.CANCELED
+    mine = [o for o in venue_orders(sim) if o.client_order_id == order.client_order_id]
+    assert len(mine) == 1 and mine[0].status == "CANCELED"

@@ -80,6 +80,7 @@ class Engine:
         self._orders: dict[str, Order] = {}  # intent_id -> live order
         self._by_cid: dict[tuple[str, str], Order] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._sending: dict[str, asyncio.Event] = {}  # intent_id -> set when its send ends
         self._stream_tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle -------------------------------------------------------------------
@@ -158,9 +159,12 @@ class Engine:
             raise
         order.times.journaled = time.time_ns()
         self._track(order)
+        sent = self._sending[intent.intent_id] = asyncio.Event()
         try:
             await self._send(venue, order)
         finally:
+            sent.set()
+            del self._sending[intent.intent_id]
             self.balances.release(intent.intent_id)
         return order
 
@@ -229,35 +233,48 @@ class Engine:
 
     # -- cancel / status -------------------------------------------------------------
     async def cancel(self, intent_id: str) -> Order:
+        """Cancel by client order id. An order whose send outcome is still open is first
+        resolved (bounded queries): what never landed needs no cancel."""
         order = await self._load(intent_id)
-        if order.state.is_terminal:
-            return order
+        sending = self._sending.get(intent_id)
+        if sending is not None:  # our own create is in flight: let it finish first
+            await sending.wait()
+        if order.state in (S.CREATED, S.SUBMITTED, S.UNKNOWN):
+            if order.state is not S.UNKNOWN:
+                transition(order, S.UNKNOWN)
+            await self.resolve_unknown(order)
+        if order.state.is_terminal or order.state is S.UNKNOWN:
+            return order  # finished, or the venue cannot be asked right now
         venue = self.venue(order.venue)
         async with self._lock(intent_id):
             previous = order.state
-            if order.state in (S.ACCEPTED, S.PARTIALLY_FILLED, S.SUBMITTED, S.UNKNOWN):
+            if previous is not S.PENDING_CANCEL:
                 transition(order, S.PENDING_CANCEL)
+            queried = False
             try:
                 report = await venue.cancel_order(order.symbol, order.client_order_id)
             except OrderNotFound:
-                # already gone (filled or expired) or never landed: ask what it really is
+                # gone already (filled, expired): ask the venue what it really is
                 try:
                     report = await venue.query_order(order.symbol, order.client_order_id)
+                    queried = True
                 except OrderNotFound:
-                    if order.state is S.PENDING_CANCEL:
-                        order.state = previous  # failed cancel: back where it was
-                    if order.state in (S.CREATED, S.SUBMITTED, S.UNKNOWN):
-                        await self._finish_rejected(order, "not found at venue")
-                    else:
-                        await self.journal.update(order)
+                    self._restore(order, previous)
+                    self._dead(order.venue, "cancel", order.client_order_id,
+                               "venue does not know an order it acknowledged")
+                    await self.journal.update(order)
                     return order
             except GaplessError:
-                if order.state is S.PENDING_CANCEL and previous in (S.ACCEPTED, S.PARTIALLY_FILLED):
-                    order.state = previous
+                self._restore(order, previous)  # failed or unknown cancel: status() settles it
                 await self.journal.update(order)
                 raise
-            await self._apply(order, report)
+            await self._apply(order, report, queried=queried)
         return order
+
+    @staticmethod
+    def _restore(order: Order, previous: OrderState) -> None:
+        if order.state is S.PENDING_CANCEL and previous in (S.ACCEPTED, S.PARTIALLY_FILLED):
+            transition(order, previous)
 
     async def status(self, intent_id: str, *, refresh: bool = True) -> Order:
         order = await self._load(intent_id)
