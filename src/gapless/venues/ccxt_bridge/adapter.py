@@ -8,7 +8,8 @@ one) that overrides two hooks:
   ccxt computes for the endpoint and the priority lane of the bridge call that issued it
   (cancel > order > query), and records the outcome on the breaker;
 * ``handle_errors`` (every HTTP answer): feeds the venue's usage headers back into the
-  limiter and remembers status and headers for the error mapping.
+  limiter (the profile's usage headers, and whatever the exchange module reads from
+  them for its own rules) and remembers status and headers for the error mapping.
 
 The bridge call's context travels in a ``ContextVar``, so concurrent calls on one ccxt
 instance never see each other's status or headers.
@@ -152,7 +153,13 @@ def _exchange_class(exchange_id: str) -> type:
             cost_f = float(cost)
         except (TypeError, ValueError):
             cost_f = 1.0
-        await bridge.limiter.acquire(bridge.limits.costs(cost_f, priority), priority)
+        costs = bridge.limits.costs(
+            cost_f, priority, bridge.quirks.limit_costs(api, method, str(path))
+            if bridge.header_feedback else None,
+        )
+        while (hold := bridge.limits.hold_s(costs, bridge.clock.time())) > 0:
+            await bridge.clock.sleep(hold)  # the venue said this pool is spent until then
+        await bridge.limiter.acquire(costs, priority)
         try:
             resp = await parent.fetch2(self, path, api, method, params, config)
         except (cx.RateLimitExceeded, cx.DDoSProtection):
@@ -202,6 +209,12 @@ def _exchange_class(exchange_id: str) -> type:
                 call.raw = response
             if isinstance(headers, dict):
                 bridge.limits.sync(bridge.limiter, headers)
+                if bridge.header_feedback:
+                    bridge.limits.adopt(
+                        bridge.limiter,
+                        bridge.quirks.usage_from_headers(str(args[2]), headers),
+                        bridge.clock.time(),
+                    )
             if isinstance(code, int) and 200 <= code < 300:
                 bridge.limiter.on_success()
                 if response is None and body and call is not None and call.strict:
@@ -302,9 +315,12 @@ class CcxtVenue(Venue):
             # with every URL in plain text there is nothing to drain
             self.ex.timeout_on_exit = 0
         rate_ms = float(opts.get("rate_limit_ms", "0")) or float(self.ex.rateLimit or 1000)
-        header_rules = self.profile.headers if opts.get("header_limits", "on") != "off" else ()
+        self.header_feedback = opts.get("header_limits", "on") != "off"
         self.limits = CcxtLimits(
-            rate_ms, header_rules, window_s=float(opts.get("rate_window_s", "1.0"))
+            rate_ms,
+            self.profile.headers if self.header_feedback else (),
+            window_s=float(opts.get("rate_window_s", "1.0")),
+            extra_rules=self.quirks.limit_rules() if self.header_feedback else (),
         )
         self.breakers = BreakerSet(self.name, clock=self.clock)
         self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)

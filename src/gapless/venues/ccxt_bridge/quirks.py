@@ -11,16 +11,46 @@ nothing.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gapless.model import Order, OrderReport
     from gapless.model.errors import GaplessError
+    from gapless.transport.ratelimit import LimitRule
     from gapless.venues.ccxt_bridge.adapter import CcxtVenue
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What one answer says about one of the exchange's own limiter rules
+    (see :meth:`Quirks.limit_rules`), in the venue's own terms."""
+
+    rule: str
+    used: int  # units used in the current window, as the venue counts them
+    limit: int  # the venue's limit that ``used`` is counted against
+    #: wall-clock seconds; with ``used >= limit``, no request drawing from ``rule``
+    #: is sent before then (``None``: the rule's own window end is enough)
+    reset_at: float | None = None
 
 
 class Quirks:
     """Hooks the adapter calls; every default keeps the generic behaviour."""
+
+    def limit_rules(self) -> tuple[LimitRule, ...]:
+        """Limiter rules beyond ccxt's ``rateLimit`` and the profile's usage headers
+        (e.g. per-endpoint limits), fed back with :meth:`usage_from_headers`."""
+        return ()
+
+    def limit_costs(self, api: Any, method: str, path: str) -> Mapping[str, int]:
+        """What one request (ccxt's ``api``/``method``/``path``) draws from
+        :meth:`limit_rules` (empty: nothing)."""
+        return {}
+
+    def usage_from_headers(self, url: str, headers: Mapping[str, str]) -> list[Usage]:
+        """The venue's count for :meth:`limit_rules` read from one answer's headers."""
+        return []
 
     def prepare(self, venue: CcxtVenue) -> None:
         """Adjust the freshly built ccxt instance (``venue.ex``) once, at construction."""

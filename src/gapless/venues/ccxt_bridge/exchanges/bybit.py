@@ -12,23 +12,77 @@
   cumulative quantity, so the report is FILLED only when ``leavesQty`` is 0 *and* the
   fills seen for the order add up to its ``orderQty``; PARTIALLY_FILLED otherwise (the
   ``order`` topic brings the order's own final status, e.g. Cancelled for an IOC rest).
+* Rate limits: V5 meters private endpoints per UID, per endpoint, per second and reports
+  the pool in every answer: ``X-Bapi-Limit`` (the endpoint's limit),
+  ``X-Bapi-Limit-Status`` (requests *remaining*) and ``X-Bapi-Limit-Reset-Timestamp``
+  (ms; the reset time once exceeded, else the current time). The bridge keeps one
+  limiter rule per metered endpoint (the spot defaults) and adopts the venue's count,
+  used = limit - remaining; remaining 0 fills the rule for its window and a reset time
+  in the future holds the endpoint until then.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from gapless.model import OrderReport, OrderState
 from gapless.model.errors import MalformedResponse, OrderNotFound
-from gapless.venues.ccxt_bridge.quirks import Quirks
+from gapless.transport.ratelimit import LimitRule
+from gapless.venues.ccxt_bridge.errors import header
+from gapless.venues.ccxt_bridge.quirks import Quirks, Usage
 
 if TYPE_CHECKING:
     from gapless.venues.ccxt_bridge.adapter import CcxtVenue
 
 
+#: metered endpoint path -> requests per second (V5 spot defaults, per UID)
+ENDPOINT_LIMITS: Mapping[str, int] = MappingProxyType({
+    "/v5/order/create": 20,
+    "/v5/order/amend": 10,
+    "/v5/order/cancel": 20,
+    "/v5/order/cancel-all": 20,
+    "/v5/order/realtime": 50,
+    "/v5/order/history": 50,
+    "/v5/execution/list": 50,
+    "/v5/account/wallet-balance": 50,
+})
+_RULE_OF_PATH = {p: "bybit" + p.replace("/v5", "", 1).replace("/", "_") for p in ENDPOINT_LIMITS}
+
+
+def _int(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    try:
+        return int(raw.strip())
+    except ValueError:
+        return None
+
+
 class BybitQuirks(Quirks):
+    def limit_rules(self) -> tuple[LimitRule, ...]:
+        return tuple(LimitRule(_RULE_OF_PATH[p], n, 1.0) for p, n in ENDPOINT_LIMITS.items())
+
+    def limit_costs(self, api: Any, method: str, path: str) -> Mapping[str, int]:
+        rule = _RULE_OF_PATH.get("/" + path.lstrip("/"))
+        return {rule: 1} if rule is not None else {}
+
+    def usage_from_headers(self, url: str, headers: Mapping[str, str]) -> list[Usage]:
+        rule = _RULE_OF_PATH.get(urlsplit(url).path)
+        if rule is None:
+            return []
+        limit = _int(header(headers, "X-Bapi-Limit"))
+        remaining = _int(header(headers, "X-Bapi-Limit-Status"))
+        if limit is None or remaining is None or limit <= 0 or not 0 <= remaining <= limit:
+            return []
+        reset_ms = _int(header(headers, "X-Bapi-Limit-Reset-Timestamp"))
+        reset_at = reset_ms / 1000 if reset_ms is not None and reset_ms > 0 else None
+        return [Usage(rule, limit - remaining, limit, reset_at)]
+
     def envelope_problem(self, response: Any) -> str | None:
         if not isinstance(response, dict):
             return "answer is not a JSON object"
