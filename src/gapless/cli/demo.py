@@ -132,7 +132,7 @@ def _report(engine: Engine, orders: list[Order], console: Console) -> None:
     for o in orders:
         ack_ms = (o.times.acked - o.times.sent) / 1e6 if o.times.acked and o.times.sent else None
         avg = o.avg_price.quantize(Decimal("0.01")) if o.avg_price else None
-        table.add_row(o.venue, o.intent_id.split("-")[-1], o.side.value, f"{o.type.value}/{o.tif.value}",
+        table.add_row(o.venue, o.intent_id.split("-")[-1], o.side.value, f"{o.type.value}/{o.tif.value}" if o.type is OrderType.LIMIT else o.type.value,
                       _num(o.qty), _num(o.price), o.state.value, _num(o.filled_qty), _num(avg),
                       f"{ack_ms:.2f}" if ack_ms is not None else "-")
     console.print(table)
