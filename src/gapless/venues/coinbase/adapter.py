@@ -9,7 +9,8 @@ its fills when it traded) right after the venue accepted it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
 import orjson
@@ -64,6 +65,14 @@ from gapless.venues.common.venue import RestVenue
 BASE = "/api/v3/brokerage"
 JSON_HEADERS = {"Content-Type": "application/json"}
 MAX_PAGES = 10
+
+
+class _Page(Protocol):
+    @property
+    def cursor(self) -> str: ...
+
+
+_P = TypeVar("_P", bound=_Page)
 RESYNC_THRESHOLD_S = 5.0
 
 
@@ -179,21 +188,28 @@ class CoinbaseVenue(RestVenue[Instrument]):
     def _symbol_of(self, product: str) -> str:
         return self._by_venue_symbol.get(product, product.replace("-", "/"))
 
+    async def _pages(self, path: str, query: str, endpoint: str,
+                     decode: Callable[[bytes, str], _P]) -> AsyncIterator[_P]:
+        """Coinbase cursor paging: ``query`` plus ``&cursor=…`` until the venue says it is
+        done (``has_next`` false where the page has it, or an empty cursor), at most
+        ``MAX_PAGES`` pages."""
+        cursor = ""
+        for _ in range(MAX_PAGES):
+            q = query + (f"&cursor={quote(cursor, safe='')}" if cursor else "")
+            page = decode(await self._request("GET", path, q, endpoint=endpoint), self.name)
+            yield page
+            cursor = page.cursor
+            if not cursor or not getattr(page, "has_next", True):
+                return
+
     async def _fills_for(self, symbol: str, vid: str, cid: str) -> list[Fill]:
         inst = self.instruments.get(symbol)
         quote_asset = inst.quote if inst is not None else symbol.partition("/")[2]
         out: list[Fill] = []
-        cursor = ""
-        for _ in range(MAX_PAGES):
-            q = f"order_ids={quote(vid, safe='')}&limit={self.list_limit}"
-            if cursor:
-                q += f"&cursor={quote(cursor, safe='')}"
-            page = decode_fills(await self._request("GET", f"{BASE}/orders/historical/fills", q,
-                                                    endpoint="fills"), self.name)
+        async for page in self._pages(f"{BASE}/orders/historical/fills",
+                                      f"order_ids={quote(vid, safe='')}&limit={self.list_limit}",
+                                      "fills", decode_fills):
             out.extend(fill_from(f, symbol, quote_asset, self.name, cid) for f in page.fills)
-            cursor = page.cursor
-            if not cursor:
-                break
         return out
 
     async def _report(self, w: OrderWire, with_fills: bool = False) -> OrderReport:
@@ -237,20 +253,13 @@ class CoinbaseVenue(RestVenue[Instrument]):
         if vid is not None:
             return vid
         inst = self._inst(symbol)
-        cursor = ""
-        for _ in range(MAX_PAGES):
-            q = f"product_ids={inst.venue_symbol}&limit={self.list_limit}"
-            if cursor:
-                q += f"&cursor={quote(cursor, safe='')}"
-            page = decode_orders(await self._request("GET", f"{BASE}/orders/historical/batch", q,
-                                                     endpoint="orders_list"), self.name)
+        async for page in self._pages(f"{BASE}/orders/historical/batch",
+                                      f"product_ids={inst.venue_symbol}&limit={self.list_limit}",
+                                      "orders_list", decode_orders):
             for w in page.orders:
                 self._remember(w.client_order_id, w.order_id)
             if cid in self._ids:
                 return self._ids[cid]
-            cursor = page.cursor
-            if not page.has_next or not cursor:
-                break
         raise OrderNotFound(f"no order with client id {cid} on {symbol}", venue=self.name)
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
@@ -279,34 +288,21 @@ class CoinbaseVenue(RestVenue[Instrument]):
         if symbol is not None:
             base_q += f"&product_ids={self._inst(symbol).venue_symbol}"
         out: list[OrderReport] = []
-        cursor = ""
-        for _ in range(MAX_PAGES):
-            q = f"{base_q}&limit={self.list_limit}"
-            if cursor:
-                q += f"&cursor={quote(cursor, safe='')}"
-            page = decode_orders(await self._request("GET", f"{BASE}/orders/historical/batch", q,
-                                                     endpoint="orders_list"), self.name)
+        async for page in self._pages(f"{BASE}/orders/historical/batch",
+                                      f"{base_q}&limit={self.list_limit}", "orders_list",
+                                      decode_orders):
             for w in page.orders:
                 out.append(await self._report(w))
-            cursor = page.cursor
-            if not page.has_next or not cursor:
-                break
         return out
 
     async def balances(self) -> dict[str, Balance]:
         out: dict[str, Balance] = {}
-        cursor = ""
-        for _ in range(MAX_PAGES):
-            q = "limit=250" + (f"&cursor={quote(cursor, safe='')}" if cursor else "")
-            page = decode_accounts(await self._request("GET", f"{BASE}/accounts", q,
-                                                       endpoint="accounts"), self.name)
+        async for page in self._pages(f"{BASE}/accounts", "limit=250", "accounts",
+                                      decode_accounts):
             for asset, bal in balances_from(page, self.name).items():
                 prev = out.get(asset)
                 out[asset] = bal if prev is None else Balance(
                     asset=asset, free=prev.free + bal.free, locked=prev.locked + bal.locked)
-            cursor = page.cursor
-            if not page.has_next or not cursor:
-                break
         return out
 
     async def my_trades(self, symbol: str, client_order_id: str | None = None) -> list[Fill]:
@@ -315,18 +311,11 @@ class CoinbaseVenue(RestVenue[Instrument]):
             vid = await self._venue_id(symbol, client_order_id)
             return await self._fills_for(symbol, vid, client_order_id)
         out: list[Fill] = []
-        cursor = ""
-        for _ in range(MAX_PAGES):
-            q = f"product_ids={inst.venue_symbol}&limit={self.list_limit}"
-            if cursor:
-                q += f"&cursor={quote(cursor, safe='')}"
-            page = decode_fills(await self._request("GET", f"{BASE}/orders/historical/fills", q,
-                                                    endpoint="fills"), self.name)
+        async for page in self._pages(f"{BASE}/orders/historical/fills",
+                                      f"product_ids={inst.venue_symbol}&limit={self.list_limit}",
+                                      "fills", decode_fills):
             out.extend(fill_from(f, symbol, inst.quote, self.name, self._cids.get(f.order_id, ""))
                        for f in page.fills)
-            cursor = page.cursor
-            if not cursor:
-                break
         return out
 
     # -- market data -----------------------------------------------------------------
