@@ -24,6 +24,7 @@ from gapless.model.errors import ConfigError
 from gapless.sim.cluster import start_venue_sim
 from gapless.venues.base import Credentials, VenueConfig
 from gapless.venues.coinbase.auth import JwtSigner
+from gapless.venues.registry import create_venue
 
 from .contract import VenueContract, VenueHarness, best, make_order, passive_buy_price, qty_for
 from .harness import sim_harness, venue_on_sim
@@ -208,3 +209,39 @@ def test_bad_key_material_is_a_config_error() -> None:
         serialization.NoEncryption()).decode()
     with pytest.raises(ConfigError):
         JwtSigner("organizations/o/apiKeys/k", p384, now=time.time)
+
+
+async def test_lists_follow_the_cursor_across_pages() -> None:
+    """With one item per page, open orders, lookups by client id and fills still see
+    everything: the cursor paging is followed to the end."""
+    sim = await start_sim(5)
+    base = coinbase_config(sim)
+    config = VenueConfig(name=base.name, driver=base.driver, rest_url=base.rest_url,
+                         ws_url=base.ws_url, credentials=base.credentials,
+                         request_timeout=base.request_timeout,
+                         options={**base.options, "list_limit": "1"})
+    async with venue_on_sim(sim, config) as venue:
+        inst = venue.instrument(SYMBOL)
+        bid, ask = await best(venue, SYMBOL)
+        price = passive_buy_price(inst, bid)
+        resting = [make_order(venue, SYMBOL, Side.BUY, qty_for(inst, price), price)
+                   for _ in range(3)]
+        for o in resting:
+            await venue.place_order(o)
+        listed = {r.client_order_id for r in await venue.open_orders(SYMBOL)}
+        assert {o.client_order_id for o in resting} <= listed
+        fresh = VenueConfig(name=config.name, driver=config.driver, rest_url=config.rest_url,
+                            ws_url=config.ws_url, credentials=config.credentials,
+                            options=config.options)
+        other = create_venue(fresh)  # knows no ids: finds the first order by paging
+        await other.start()
+        try:
+            found = await other.query_order(SYMBOL, resting[0].client_order_id)
+            assert found.state is OrderState.ACCEPTED
+        finally:
+            await other.close()
+        taker = make_order(venue, SYMBOL, Side.BUY, qty_for(inst, ask))
+        rep = await venue.place_order(taker)
+        assert rep.fills
+        trades = await venue.my_trades(SYMBOL)
+        assert {f.trade_id for f in rep.fills} <= {f.trade_id for f in trades}
