@@ -160,6 +160,26 @@ async def pumped(venue: Venue) -> AsyncIterator[tuple[asyncio.Queue[Any], asynci
             await stream.aclose()  # type: ignore[attr-defined]
 
 
+
+async def until_live(
+    v: Venue, sym: str, queue: asyncio.Queue[Any], task: asyncio.Task[None], failure: str
+) -> None:
+    """Place passive probe orders until one's update comes through the private stream
+    (streams subscribe asynchronously, so the first orders may pass unseen)."""
+    inst = v.instrument(sym)
+    bid, _ = await best(v, sym)
+    price = passive_buy_price(inst, bid)
+    for _ in range(10):
+        probe = make_order(v, sym, Side.BUY, qty_for(inst, price), price)
+        await v.place_order(probe)
+        if await wait_for_report(
+            queue, lambda r, c=probe.client_order_id: r.client_order_id == c, 1.0
+        ):
+            return
+        assert not task.done(), task.exception() if not task.cancelled() else None
+    pytest.fail(failure)
+
+
 class VenueContract:
     """Subclass in ``test_<venue>_contract.py`` and provide the ``harness`` fixture."""
 
@@ -403,20 +423,8 @@ class VenueContract:
         v, sym = harness.venue, harness.symbol
         inst = v.instrument(sym)
         async with pumped(v) as (queue, task):
-            # probe until the stream is live: a resting order's ack must come through
-            bid, ask = await best(v, sym)
-            price = passive_buy_price(inst, bid)
-            live = False
-            for _ in range(10):
-                probe = make_order(v, sym, Side.BUY, qty_for(inst, price), price)
-                await v.place_order(probe)
-                if await wait_for_report(
-                    queue, lambda r, c=probe.client_order_id: r.client_order_id == c, 1.0
-                ):
-                    live = True
-                    break
-                assert not task.done(), task.exception() if not task.cancelled() else None
-            assert live, "no order update arrived on the private stream"
+            _, ask = await best(v, sym)
+            await until_live(v, sym, queue, task, "no order update arrived on the private stream")
 
             o = make_order(v, sym, Side.BUY, qty_for(inst, ask))
             rep = await v.place_order(o)
@@ -440,23 +448,8 @@ class VenueContract:
         self.need(harness, "private_events")
         self.need(harness, "faults")
         v, sym = harness.venue, harness.symbol
-        inst = v.instrument(sym)
-        async with pumped(v) as (queue, _task):
-            bid, _ = await best(v, sym)
-            price = passive_buy_price(inst, bid)
-
-            async def probe(timeout: float) -> bool:
-                o = make_order(v, sym, Side.BUY, qty_for(inst, price), price)
-                await v.place_order(o)
-                return await wait_for_report(
-                    queue, lambda r: r.client_order_id == o.client_order_id, timeout
-                ) is not None
-
-            for _ in range(10):
-                if await probe(1.0):
-                    break
-            else:
-                pytest.fail("private stream never went live")
+        async with pumped(v) as (queue, task):
+            await until_live(v, sym, queue, task, "private stream never went live")
             harness.sim.faults.disconnect_ws()
             loop = asyncio.get_running_loop()
             deadline = loop.time() + WAIT
@@ -466,11 +459,7 @@ class VenueContract:
                     assert ev.venue == v.name
                     break
             # after the marker the stream delivers again (consumers gap-fill via REST)
-            for _ in range(10):
-                if await probe(1.0):
-                    break
-            else:
-                pytest.fail("no events after the reconnect")
+            await until_live(v, sym, queue, task, "no events after the reconnect")
 
     async def test_watch_book_survives_a_disconnect(self, harness: VenueHarness) -> None:
         self.need(harness, "watch_book")
