@@ -170,6 +170,9 @@ class StageTimes(msgspec.Struct, kw_only=True):
     acked: int = 0
     first_fill: int = 0
     done: int = 0
+    #: not a stage: the moment (our clock) after which no request sent for this order can
+    #: still execute at the venue (its validity bound plus a skew margin); 0 = not known
+    expires: int = 0
 
 
 class Fill(msgspec.Struct, frozen=True, kw_only=True):

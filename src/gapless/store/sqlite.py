@@ -105,12 +105,16 @@ MIGRATIONS: list[list[str]] = [
         """,
         "CREATE INDEX fills_intent ON fills (intent_id)",
     ],
+    # 2: the validity bound of an order's last request, so "not found" is judged after it
+    ["ALTER TABLE orders ADD COLUMN t_expires INTEGER NOT NULL DEFAULT 0"],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _TERMINAL = tuple(s.value for s in OrderState if s.is_terminal)
-_TIME_FIELDS = ("intent", "checked", "journaled", "sent", "acked", "first_fill", "done")
+_TIME_FIELDS = (
+    "intent", "checked", "journaled", "sent", "acked", "first_fill", "done", "expires",
+)
 
 _ORDER_COLS = (
     "intent_id, venue, client_order_id, venue_order_id, symbol, side, type, qty, price, "

@@ -98,6 +98,14 @@ class Venue(abc.ABC):
         except KeyError:
             raise UnknownSymbol(f"{symbol} is not listed", venue=self.name) from None
 
+    def request_validity(self) -> float | None:
+        """Seconds a signed private request stays executable at the venue after we sign it,
+        judged on the venue's clock (Binance/Bybit ``recvWindow``, OKX ``expTime``, Coinbase
+        JWT ``exp``; Kraken's nonce rule gives 0: any later-nonced request the venue answered
+        burns the earlier nonce). ``None``: the venue offers no bound, so "not found" never
+        proves that a create will not still land."""
+        return None
+
     @abc.abstractmethod
     def client_order_id(self, intent_id: str) -> str:
         """Deterministic venue-valid client order id for an intent (same in, same out)."""
