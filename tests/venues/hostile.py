@@ -1,11 +1,19 @@
-"""A pass-through HTTP proxy that can turn hostile: garbage, truncated or mistyped bodies.
+"""A pass-through HTTP proxy that can turn hostile: garbage, truncated or mistyped bodies,
+an error page echoing the request's headers, or a request held in transit and delivered late.
 
 Venue-neutral: it forwards path, query, body and headers verbatim and only rewrites the
 answer when ``mode`` is set, so any REST adapter can be pointed at it.
+
+``hold(seconds, match)``: requests whose path contains ``match`` are held that long before
+they are forwarded (the client usually times out meanwhile; the venue still gets the request,
+late). ``delivered`` lists the held requests that reached the upstream, with the time,
+status and body of the venue's answer to each, so a test can first check that its fault fired.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 import aiohttp
@@ -13,6 +21,8 @@ import orjson
 from aiohttp import web
 
 MODES = ("garbage", "truncated", "wrong_types", "missing_fields")
+#: answers with a 502 page that echoes the request headers (Authorization included)
+ECHO_HEADERS = "echo_headers"
 
 
 def _mistype(obj: Any) -> Any:
@@ -58,6 +68,26 @@ class HostileProxy:
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
+        self.hold_s = 0.0
+        self.hold_match = ""
+        self.held = 0  # held requests received
+        self.delivered: list[tuple[float, int, bytes]] = []  # (loop time, status, body) upstream
+        self._held_tasks: set[asyncio.Task[Any]] = set()
+        self._delivered_event = asyncio.Event()
+
+    def hold(self, seconds: float, match: str = "") -> None:
+        """Hold matching requests ``seconds`` in transit, then deliver them."""
+        self.hold_s, self.hold_match = seconds, match
+        self.held = 0
+        self.delivered.clear()
+        self._delivered_event.clear()
+
+    async def wait_delivered(self, n: int = 1, timeout: float = 30.0) -> None:
+        """Wait until ``n`` held requests have reached the upstream (and it answered)."""
+        async with asyncio.timeout(timeout):
+            while len(self.delivered) < n:
+                self._delivered_event.clear()
+                await self._delivered_event.wait()
 
     async def start(self) -> HostileProxy:
         app = web.Application()
@@ -72,6 +102,9 @@ class HostileProxy:
         return self
 
     async def stop(self) -> None:
+        for t in list(self._held_tasks):
+            with contextlib.suppress(BaseException):
+                await t
         if self._session is not None:
             await self._session.close()
         if self._runner is not None:
@@ -83,6 +116,18 @@ class HostileProxy:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in skip}
         body = await request.read()
         url = self.upstream + request.rel_url.raw_path_qs
+        if self.mode == ECHO_HEADERS:
+            echoed = "".join(f"<li>{k}: {v}</li>" for k, v in request.headers.items())
+            page = f"<html><body><h1>502 Bad Gateway</h1><ul>{echoed}</ul></body></html>"
+            return web.Response(status=502, text=page, content_type="text/html")
+        if self.hold_s > 0 and self.hold_match in request.path:
+            self.held += 1
+            # shielded: the request reaches the venue even after the client gave up on it
+            task = asyncio.ensure_future(self._deliver_late(request.method, url, headers, body))
+            self._held_tasks.add(task)
+            task.add_done_callback(self._held_tasks.discard)
+            status, data, out_headers = await asyncio.shield(task)
+            return web.Response(status=status, body=data, headers=out_headers)
         async with self._session.request(
             request.method, url, headers=headers, data=body or None
         ) as resp:
@@ -95,3 +140,15 @@ class HostileProxy:
         if self.mode is not None:
             data = mangle(self.mode, data)
         return web.Response(status=status, body=data, headers=out_headers)
+
+    async def _deliver_late(
+        self, method: str, url: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes, dict[str, str]]:
+        assert self._session is not None
+        await asyncio.sleep(self.hold_s)
+        async with self._session.request(method, url, headers=headers, data=body or None) as resp:
+            data = await resp.read()
+            status = resp.status
+        self.delivered.append((asyncio.get_running_loop().time(), status, data))
+        self._delivered_event.set()
+        return status, data, {"Content-Type": resp.headers.get("Content-Type", "application/json")}
