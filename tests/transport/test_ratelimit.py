@@ -6,7 +6,7 @@ import pytest
 
 from gapless.model.errors import ConfigError, RateLimited
 from gapless.transport.clock import FakeClock
-from gapless.transport.ratelimit import LimitRule, Priority, RateLimiter
+from gapless.transport.ratelimit import DecayRule, LimitRule, Priority, RateLimiter
 
 BINANCE = [
     LimitRule("weight", 6000, 60.0),
@@ -213,3 +213,109 @@ async def test_many_waiters_are_served_across_windows_without_polling() -> None:
     assert clock.pending == 1
     await clock.run_for(30.0)
     assert all(t.done() for t in tasks)
+
+
+# -- decaying counters (Kraken's REST counter: max 15, -0.33/s for "Starter") -----------
+STARTER = [DecayRule("rest", 15, 0.33)]
+
+
+async def test_decay_rule_starts_at_70_percent_of_its_max_and_drains_continuously() -> None:
+    lim, clock = make(rules=STARTER)
+    assert lim.effective_limit("rest") == pytest.approx(10.5)
+    for _ in range(10):
+        await lim.acquire({"rest": 1})  # a burst up to 70 % of the max goes at once
+    assert clock.pending == 0 and lim.waits == 0
+    assert lim.used("rest") == pytest.approx(10)
+    clock.advance(3.0)
+    assert lim.used("rest") == pytest.approx(10 - 0.99)  # no window boundary: a steady drain
+
+
+async def test_decay_rule_wait_is_computed_as_the_drain_time() -> None:
+    lim, clock = make(rules=[DecayRule("rest", 20, 1.0)], start=5.0, start_fraction=1.0)
+    await lim.acquire({"rest": 20})
+    task = asyncio.create_task(lim.acquire({"rest": 2}))
+    await clock.settle()
+    assert clock.pending == 1  # one timer armed, no polling
+    assert clock.next_deadline() == pytest.approx(7.0)  # 2 units drain in 2 s
+    assert lim.waits == 1 and lim.recent_waits[-1] == (Priority.QUERY, {"rest": 2})
+    clock.advance(1.999)
+    await clock.settle()
+    assert not task.done()
+    clock.advance(0.001)
+    await clock.settle()
+    assert task.done()
+    assert lim.used("rest") == pytest.approx(20)
+
+
+async def test_decay_rule_sustains_exactly_the_decay_rate() -> None:
+    lim, clock = make(rules=[DecayRule("rest", 20, 1.0)], start_fraction=1.0)
+    tasks = [asyncio.create_task(lim.acquire({"rest": 1})) for _ in range(40)]
+    await clock.settle()
+    assert sum(t.done() for t in tasks) == 20  # the burst
+    await clock.run_for(10.0)
+    assert sum(t.done() for t in tasks) == 30  # then one per second
+    await clock.run_for(10.0)
+    assert all(t.done() for t in tasks)
+
+
+async def test_decay_rule_feedback_sync_cut_and_full_on_429() -> None:
+    lim, clock = make(rules=[DecayRule("rest", 20, 1.0)], start_fraction=1.0)
+    lim.sync("rest", 12)
+    assert lim.used("rest") == pytest.approx(12)
+    lim.sync("rest", 3)  # lower than ours: ignored
+    assert lim.used("rest") == pytest.approx(12)
+    lim.on_rate_limited(None)  # no hint: the counter is full at the (cut) allowance
+    assert lim.effective_limit("rest") == pytest.approx(10)
+    assert lim.used("rest") == pytest.approx(12)
+    task = asyncio.create_task(lim.acquire({"rest": 1}))
+    await clock.settle()
+    assert clock.next_deadline() == pytest.approx(3.0)  # 12 -> 9 leaves room for 1
+    await clock.run_for(3.0)
+    assert task.done()
+
+
+async def test_decay_rule_adapts_upward_per_drain_period() -> None:
+    lim, clock = make(rules=[DecayRule("rest", 20, 1.0)])
+    assert lim.effective_limit("rest") == pytest.approx(14)
+    clock.advance(20.0)  # a full counter drains in 20 s: one clean period
+    lim.on_success()
+    assert lim.effective_limit("rest") == pytest.approx(15)
+
+
+async def test_try_acquire_takes_only_what_fits_now_and_never_queues() -> None:
+    lim, clock = make(rules=[DecayRule("rest", 15, 0.33)])
+    assert lim.try_acquire({"rest": 10})
+    assert not lim.try_acquire({"rest": 1})  # 11 > 10.5: would have to wait
+    assert lim.used("rest") == pytest.approx(10)  # nothing taken
+    assert lim.waits == 0 and clock.pending == 0 and lim.queued == 0
+    clock.advance(10.0)
+    assert lim.try_acquire({"rest": 1})
+    lim.on_rate_limited(60.0, banned=True)
+    assert not lim.try_acquire({"rest": 1})  # a ban is a "no", not an exception
+
+
+async def test_try_acquire_does_not_overtake_a_waiter_of_equal_priority() -> None:
+    lim, clock = make(rules=[DecayRule("rest", 10, 1.0)], start_fraction=1.0)
+    await lim.acquire({"rest": 9})
+    waiting = asyncio.create_task(lim.acquire({"rest": 5}))
+    await clock.settle()
+    assert not lim.try_acquire({"rest": 1})  # would fit, but a query waits first
+    assert lim.try_acquire({"rest": 1}, Priority.CANCEL)
+    waiting.cancel()
+
+
+async def test_invalid_decay_rule_is_config_error() -> None:
+    for bad in (DecayRule("r", 0, 1.0), DecayRule("r", 10, 0.0), DecayRule("r", 10, float("nan"))):
+        with pytest.raises(ConfigError):
+            make(rules=[bad])
+
+
+async def test_window_and_decay_rules_mix_in_one_limiter() -> None:
+    lim, clock = make(rules=[LimitRule("w", 2, 10.0), DecayRule("d", 100, 1.0)], start_fraction=1.0)
+    await lim.acquire({"w": 1, "d": 1})
+    await lim.acquire({"w": 1, "d": 1})
+    task = asyncio.create_task(lim.acquire({"w": 1, "d": 1}))
+    await clock.settle()
+    assert clock.next_deadline() == pytest.approx(10.0)  # the window rule binds
+    await clock.run_for(10.0)
+    assert task.done()

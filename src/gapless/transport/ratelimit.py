@@ -14,6 +14,11 @@ Design
   window ends", and costs O(1) memory and time per rule (a sliding log for 160000/day
   would not). The known weakness of fixed windows (two windows' worth of bursts around a
   boundary) is the venue's own accounting, so it cannot cause a rejection.
+* **Decaying counters.** Kraken meters with a counter that every request raises by its cost
+  and that drains continuously at a fixed rate, capped at a maximum (a leaky bucket). A
+  :class:`DecayRule` models exactly that: the wait for a request is the time the level needs
+  to drain to ``allowed - cost``, computed, never polled. Fixed-window rules and decay rules
+  mix freely in one limiter.
 * **Computed waits, no polling.** When the request at the head of the queue does not fit,
   the limiter computes when it will (window end, or the end of a ``Retry-After`` block)
   and arms exactly one timer on the injected clock for that instant.
@@ -35,6 +40,7 @@ import enum
 import heapq
 import itertools
 import math
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -61,27 +67,68 @@ class LimitRule:
     window_s: float
 
 
-class _Bucket:
-    __slots__ = ("allowed", "fraction", "last_change", "limit", "period", "rule", "used",
-                 "window", "window_idx")
+@dataclass(frozen=True, slots=True)
+class DecayRule:
+    """A counter raised by each request's cost and drained at ``decay_per_s`` units per
+    second; a request may go while the level stays within ``capacity`` (a leaky bucket)."""
 
-    def __init__(self, rule: LimitRule, fraction: float, now_m: float) -> None:
-        if rule.limit <= 0 or rule.window_s <= 0:
-            raise ConfigError(f"invalid limit rule {rule!r}")
+    name: str
+    capacity: float
+    decay_per_s: float
+
+
+Rule = LimitRule | DecayRule
+
+
+class _Bucket:
+    """Shared adaptive headroom: ``allowed`` is ``fraction`` of the published limit."""
+
+    __slots__ = ("allowed", "fraction", "last_change", "limit", "period", "rule")
+
+    def __init__(self, rule: Rule, limit: float, period: float, fraction: float,
+                 now_m: float) -> None:
         self.rule = rule
-        self.limit = rule.limit
-        self.window = float(rule.window_s)
-        self.period = min(self.window, 60.0)
-        self.window_idx = -1
-        self.used = 0
+        self.limit = limit
+        self.period = period
         self.last_change = now_m
         self.fraction = 0.0
-        self.allowed = 0
+        self.allowed: float = 0
         self.set_fraction(fraction)
 
     def set_fraction(self, fraction: float) -> None:
         self.fraction = min(1.0, fraction)
-        self.allowed = max(1, int(self.limit * self.fraction + _EPS))
+        self.allowed = self._allowed()
+
+    def _allowed(self) -> float:
+        raise NotImplementedError
+
+    def wait(self, now_w: float, now_m: float, cost: int) -> float:
+        raise NotImplementedError
+
+    def take(self, cost: int) -> None:
+        raise NotImplementedError
+
+    def level(self, now_w: float, now_m: float) -> float:
+        raise NotImplementedError
+
+    def adopt(self, now_w: float, now_m: float, used: float) -> None:
+        """Raise our count to ``used`` (never lower it)."""
+        raise NotImplementedError
+
+
+class _WindowBucket(_Bucket):
+    __slots__ = ("used", "window", "window_idx")
+
+    def __init__(self, rule: LimitRule, fraction: float, now_m: float) -> None:
+        if rule.limit <= 0 or rule.window_s <= 0:
+            raise ConfigError(f"invalid limit rule {rule!r}")
+        self.window = float(rule.window_s)
+        self.window_idx = -1
+        self.used = 0.0
+        super().__init__(rule, rule.limit, min(self.window, 60.0), fraction, now_m)
+
+    def _allowed(self) -> float:
+        return max(1, int(self.limit * self.fraction + _EPS))
 
     def roll(self, now_w: float) -> None:
         idx = math.floor(now_w / self.window + _EPS)
@@ -89,13 +136,77 @@ class _Bucket:
             self.window_idx = idx
             self.used = 0
 
-    def wait(self, now_w: float, cost: int) -> float:
+    def wait(self, now_w: float, now_m: float, cost: int) -> float:
         self.roll(now_w)
         # An empty window admits any single request, or a request bigger than the
         # effective limit could never be served.
         if self.used + cost <= self.allowed or self.used == 0:
             return 0.0
         return max((self.window_idx + 1) * self.window - now_w, _EPS)
+
+    def take(self, cost: int) -> None:
+        self.used += cost
+
+    def level(self, now_w: float, now_m: float) -> float:
+        self.roll(now_w)
+        return self.used
+
+    def adopt(self, now_w: float, now_m: float, used: float) -> None:
+        self.roll(now_w)
+        if used > self.used:
+            self.used = used
+
+
+class _DecayBucket(_Bucket):
+    """Level drains continuously on the monotonic clock; stored as (value, at)."""
+
+    __slots__ = ("at", "decay", "value")
+
+    def __init__(self, rule: DecayRule, fraction: float, now_m: float) -> None:
+        if not (rule.capacity > 0 and rule.decay_per_s > 0
+                and math.isfinite(rule.capacity) and math.isfinite(rule.decay_per_s)):
+            raise ConfigError(f"invalid limit rule {rule!r}")
+        self.decay = float(rule.decay_per_s)
+        self.value = 0.0
+        self.at = now_m
+        # one clean period = the time a full counter needs to drain (at most a minute)
+        super().__init__(rule, float(rule.capacity), min(rule.capacity / self.decay, 60.0),
+                         fraction, now_m)
+
+    def _allowed(self) -> float:
+        return max(1.0, self.limit * self.fraction)
+
+    def level(self, now_w: float, now_m: float) -> float:
+        if now_m > self.at:
+            self.value = max(0.0, self.value - (now_m - self.at) * self.decay)
+            self.at = now_m
+        return self.value
+
+    def wait(self, now_w: float, now_m: float, cost: int) -> float:
+        lvl = self.level(now_w, now_m)
+        # An empty counter admits any single request (as an empty window does).
+        if lvl + cost <= self.allowed + _EPS or lvl <= _EPS:
+            return 0.0
+        target = max(0.0, self.allowed - cost)
+        return max((lvl - target) / self.decay, _EPS)
+
+    def take(self, cost: int) -> None:
+        self.value += cost
+
+    def adopt(self, now_w: float, now_m: float, used: float) -> None:
+        if used > self.level(now_w, now_m):
+            self.value = float(used)
+
+
+def _bucket(rule: Rule, fraction: float, now_m: float) -> _Bucket:
+    if isinstance(rule, DecayRule):
+        if _LIMIT_SCALE != 1:
+            rule = DecayRule(rule.name, rule.capacity * _LIMIT_SCALE,
+                             rule.decay_per_s * _LIMIT_SCALE)
+        return _DecayBucket(rule, fraction, now_m)
+    if _LIMIT_SCALE != 1:
+        rule = LimitRule(rule.name, rule.limit * _LIMIT_SCALE, rule.window_s)
+    return _WindowBucket(rule, fraction, now_m)
 
 
 #: Multiplies every rule's limit for limiters created afterwards. Only ``gapless bench``
@@ -114,7 +225,7 @@ class RateLimiter:
     def __init__(
         self,
         venue: str,
-        rules: Sequence[LimitRule],
+        rules: Sequence[Rule],
         *,
         clock: Clock | None = None,
         start_fraction: float = 0.7,
@@ -134,9 +245,7 @@ class RateLimiter:
         for r in rules:
             if r.name in self._buckets:
                 raise ConfigError(f"duplicate limit rule {r.name!r}", venue=venue)
-            if _LIMIT_SCALE != 1:
-                r = LimitRule(r.name, r.limit * _LIMIT_SCALE, r.window_s)
-            self._buckets[r.name] = _Bucket(r, start_fraction, now_m)
+            self._buckets[r.name] = _bucket(r, start_fraction, now_m)
         self._all_full = start_fraction >= 1.0
         self._raise_step = raise_step
         self._cut_factor = cut_factor
@@ -149,22 +258,25 @@ class RateLimiter:
         self._heap: list[tuple[int, int, Mapping[str, int], asyncio.Future[None]]] = []
         self._timer: asyncio.Task[None] | None = None
         self._timer_deadline = 0.0
+        #: acquires that had to queue (a wait on budget), in total and the latest ones as
+        #: (priority, costs): what callers and tests read to know whether anyone waited
+        self.waits = 0
+        self.recent_waits: deque[tuple[Priority, Mapping[str, int]]] = deque(maxlen=64)
 
     # ------------------------------------------------------------------ queries
     @property
-    def rules(self) -> list[LimitRule]:
+    def rules(self) -> list[Rule]:
         return [b.rule for b in self._buckets.values()]
 
-    def effective_limit(self, rule_name: str) -> int:
+    def effective_limit(self, rule_name: str) -> float:
         return self._buckets[rule_name].allowed
 
     def fraction(self, rule_name: str) -> float:
         return self._buckets[rule_name].fraction
 
-    def used(self, rule_name: str) -> int:
-        b = self._buckets[rule_name]
-        b.roll(self._clock.time())
-        return b.used
+    def used(self, rule_name: str) -> float:
+        """Units counted now: this window's count, or a decay rule's current level."""
+        return self._buckets[rule_name].level(self._clock.time(), self._clock.monotonic())
 
     @property
     def queued(self) -> int:
@@ -189,6 +301,8 @@ class RateLimiter:
         if w <= 0.0 and (not heap or priority < heap[0][0]):
             self._take(costs)
             return
+        self.waits += 1
+        self.recent_waits.append((Priority(priority), dict(costs)))
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(heap, (int(priority), next(self._seq), costs, fut))
         self._drain()
@@ -199,6 +313,19 @@ class RateLimiter:
             self._drain()
             raise
 
+    def try_acquire(self, costs: Mapping[str, int], priority: Priority = Priority.QUERY) -> bool:
+        """Consume ``costs`` if they fit right now (and nobody of equal or higher priority
+        waits); otherwise take nothing and return False. Never waits, never raises a ban:
+        for optional reads that must not delay an answer already in hand."""
+        now_m = self._clock.monotonic()
+        if self._banned_until > now_m:
+            return False
+        heap = self._heap
+        if self._wait(costs, now_m) <= 0.0 and (not heap or priority < heap[0][0]):
+            self._take(costs)
+            return True
+        return False
+
     def _wait(self, costs: Mapping[str, int], now_m: float) -> float:
         now_w = self._clock.time()
         w = self._blocked_until - now_m
@@ -208,7 +335,7 @@ class RateLimiter:
             if b is None:
                 raise ConfigError(f"unknown limit rule {name!r}", venue=self.venue)
             if cost:
-                bw = b.wait(now_w, cost)
+                bw = b.wait(now_w, now_m, cost)
                 if bw > w:
                     w = bw
         return w
@@ -216,7 +343,8 @@ class RateLimiter:
     def _take(self, costs: Mapping[str, int]) -> None:
         buckets = self._buckets
         for name, cost in costs.items():
-            buckets[name].used += cost
+            if cost:
+                buckets[name].take(cost)
 
     # ------------------------------------------------------------------ queue
     def _drain(self) -> None:
@@ -277,7 +405,7 @@ class RateLimiter:
         )
 
     # ------------------------------------------------------------------ feedback
-    def sync(self, rule_name: str, used: int) -> None:
+    def sync(self, rule_name: str, used: float) -> None:
         """Adopt the venue-reported usage of the current window when it exceeds ours.
 
         Unknown rule names are ignored (a response may report pools this scope's
@@ -286,9 +414,7 @@ class RateLimiter:
         b = self._buckets.get(rule_name)
         if b is None:
             return
-        b.roll(self._clock.time())
-        if used > b.used:
-            b.used = used
+        b.adopt(self._clock.time(), self._clock.monotonic(), used)
 
     def on_success(self) -> None:
         """A request went through without a rate-limit rejection: maybe widen headroom."""
@@ -342,7 +468,6 @@ class RateLimiter:
             # window ends.
             now_w = self._clock.time()
             for b in targets:
-                b.roll(now_w)
-                b.used = max(b.used, b.allowed)
+                b.adopt(now_w, now_m, b.allowed)
         if self._heap:
             self._drain()
