@@ -223,6 +223,10 @@ class CoinbaseVenue(RestVenue[Instrument]):
     async def place_order(self, order: Order) -> OrderReport:
         inst = self._inst(order.symbol)
         body = orjson.dumps(order_body(order, inst))
+        cid = order.client_order_id
+        # what we knew *before* sending: the private stream may learn this very order's id
+        # while the create is in flight, and that is no proof of a reused client id
+        prior = self._ids.get(cid)
         raw = await self._request("POST", f"{BASE}/orders", body=body, endpoint="order_new",
                                   priority=Priority.ORDER, mutating=True)
         created = decode_create(raw, self.name)
@@ -234,9 +238,9 @@ class CoinbaseVenue(RestVenue[Instrument]):
         if created.success_response is None or not created.success_response.order_id:
             raise MalformedResponse("success without success_response.order_id", venue=self.name)
         vid = created.success_response.order_id
-        cid = order.client_order_id
-        if self._ids.get(cid) == vid:
-            # the venue answers a reused client id with the order it already holds
+        if prior == vid:
+            # the venue answers a reused client id with the order it already held before
+            # this create was sent: the request had no effect
             raise DuplicateClientOrderId(f"client order id {cid} is already in use by {vid}",
                                          venue=self.name)
         self._remember(cid, vid)
