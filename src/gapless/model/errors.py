@@ -30,11 +30,17 @@ Every error states its *outcome* so callers never guess what happened to an orde
 
 ``OutcomeUnknown`` on a create is never "failed": the engine resolves it by querying the
 client order id before it would ever re-send.
+
+Messages are scrubbed of secrets where they are born (``gapless.model.redact``): venues echo
+signed strings and request headers, and ``str(exc)`` is what the CLI prints and the engine
+journals as ``reject_reason``.
 """
 
 from __future__ import annotations
 
 import enum
+
+from gapless.model.redact import scrub as _scrub
 
 
 class Outcome(enum.Enum):
@@ -61,6 +67,7 @@ class GaplessError(Exception):
         code: str | int | None = None,
         retry_after: float | None = None,
     ) -> None:
+        message = _scrub(message)  # never raises; repr(exc) shows args, so scrub before
         super().__init__(message)
         self.message = message
         self.venue = venue
@@ -73,7 +80,8 @@ class GaplessError(Exception):
             parts.insert(0, f"[{self.venue}]")
         if self.code is not None:
             parts.append(f"(code {self.code})")
-        return " ".join(parts)
+        # again at rendering: ``message`` may have been reassigned, ``code`` is venue text
+        return _scrub(" ".join(parts))
 
 
 class ConfigError(GaplessError):

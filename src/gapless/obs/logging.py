@@ -5,8 +5,10 @@ Two layers of redaction run right before rendering, for structlog *and* stdlib
 
 * values under keys that look sensitive (``secret``, ``api_key``, ``passphrase``,
   ``signature``, ``token``, ``authorization``, ``password``, ...) are masked whole;
-* every string registered with ``register_secret`` is masked wherever it appears, in
-  any value (messages, nested dicts/lists, formatted exceptions, object reprs).
+* every string value (messages, nested dicts/lists, formatted exceptions, object reprs)
+  goes through ``gapless.model.redact.scrub``: registered secrets (``register_secret``;
+  ``Credentials`` registers its own) and credential shapes (bearer tokens, JWTs,
+  ``X-BAPI-SIGN: ...``-style pairs, signature-like runs) are masked wherever they appear.
 """
 
 from __future__ import annotations
@@ -14,62 +16,42 @@ from __future__ import annotations
 import logging
 import re
 import sys
-import threading
 from collections.abc import Mapping
 from typing import IO, Any
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-MASK = "***"
+# one registry and one scrubber for errors, logs and the journal (model depends on nothing)
+from gapless.model.redact import MASK, MIN_SECRET_LEN, clear_secrets, register_secret, scrub
+
+__all__ = [
+    "MASK",
+    "MIN_SECRET_LEN",
+    "SENSITIVE_KEY",
+    "clear_secrets",
+    "configure_logging",
+    "get_logger",
+    "redact",
+    "register_secret",
+    "scrub_text",
+]
 
 SENSITIVE_KEY = re.compile(
     r"secret|api[_-]?key|apikey|passphrase|password|passwd|signature|token|authorization|"
-    r"x-mbx-apikey|ok-access-key|ok-access-sign|cookie|private[_-]?key",
+    r"x-mbx-apikey|ok-access-key|ok-access-sign|x-bapi-sign|api-sign|cookie|private[_-]?key",
     re.IGNORECASE,
 )
 
-# secrets shorter than this are not registered: masking "1" everywhere would wreck logs
-MIN_SECRET_LEN = 4
-
-_lock = threading.Lock()
-_secrets: frozenset[str] = frozenset()
-_secret_re: re.Pattern[str] | None = None
-
-
-def register_secret(secret: str | None) -> None:
-    """Mask ``secret`` wherever it appears in any later log event."""
-    global _secrets, _secret_re
-    if not secret or len(secret) < MIN_SECRET_LEN:
-        return
-    with _lock:
-        if secret in _secrets:
-            return
-        _secrets = _secrets | {secret}
-        # longest first so a secret containing another is masked whole
-        alts = sorted(_secrets, key=len, reverse=True)
-        _secret_re = re.compile("|".join(re.escape(s) for s in alts))
-
-
-def clear_secrets() -> None:
-    """Forget every registered secret (tests)."""
-    global _secrets, _secret_re
-    with _lock:
-        _secrets = frozenset()
-        _secret_re = None
-
 
 def scrub_text(text: str) -> str:
-    """``text`` with every registered secret masked."""
-    pattern = _secret_re
-    if pattern is None:
-        return text
-    return pattern.sub(MASK, text)
+    """``text`` with every registered secret and credential-shaped part masked."""
+    return scrub(text)
 
 
 def _scrub(value: Any, depth: int = 0) -> Any:
     if depth > 8:
-        return scrub_text(repr(value))
+        return scrub_text(object.__repr__(value))
     if isinstance(value, str):
         return scrub_text(value)
     if value is None or isinstance(value, bool | int | float):
@@ -84,7 +66,10 @@ def _scrub(value: Any, depth: int = 0) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [_scrub(v, depth + 1) for v in value]
     # arbitrary objects are rendered by repr later; render (and scrub) them now instead
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # a log line must not raise because of its argument
+        return f"<{type(value).__name__}: repr failed>"
     cleaned = scrub_text(text)
     return value if cleaned == text else cleaned
 

@@ -22,6 +22,7 @@ from gapless.model import (
     OrderReport,
     UnknownSymbol,
 )
+from gapless.model.redact import register_secret
 from gapless.transport.deadletter import DeadLetterQueue
 
 
@@ -31,6 +32,12 @@ class Credentials(msgspec.Struct, frozen=True, kw_only=True):
     api_key: str = ""
     secret: str = ""
     passphrase: str = ""
+
+    def __post_init__(self) -> None:
+        # from now on these values are masked in every error message, log line and journal
+        # text (deduplicated: recreating the same credentials does not grow the registry)
+        for value in (self.api_key, self.secret, self.passphrase):
+            register_secret(value)
 
     def __repr__(self) -> str:
         key = (self.api_key[:4] + "…") if self.api_key else ""
