@@ -22,10 +22,12 @@ from .ws import WsApi
 
 def build(*, seed: int = 1, tick_interval: float = 1.0, api_key: str | None = None,
           secret: str | None = None, rest_max: int = 20, rest_decay: float = 1.0,
-          trade_max: int = 180, trade_decay: float = 3.75, **_: Any) -> VenueSim:
+          trade_max: int = 180, trade_decay: float = 3.75, nonce_window: int = 0,
+          **_: Any) -> VenueSim:
     """Options: ``tick_interval`` (s between liquidity ticks, 0 = frozen), the REST call
-    counter (``rest_max``/``rest_decay`` per s) and the per-pair trading counter
-    (``trade_max``/``trade_decay``); defaults are Kraken's "Pro" tier."""
+    counter (``rest_max``/``rest_decay`` per s), the per-pair trading counter
+    (``trade_max``/``trade_decay``), defaults Kraken's "Pro" tier, and the key's
+    ``nonce_window`` (nonce units, default 0 as at Kraken)."""
     faults = Faults()
     exchange = Exchange(symbols=kraken_symbols(), maker_fee=MAKER_FEE, taker_fee=TAKER_FEE,
                         faults=faults)
@@ -33,7 +35,7 @@ def build(*, seed: int = 1, tick_interval: float = 1.0, api_key: str | None = No
     key = api_key or base64.b64encode(secrets.token_bytes(42)).decode()
     sec = secret or base64.b64encode(secrets.token_bytes(64)).decode()
     state = KrakenState(exchange, salt=f"{seed}:{secrets.token_hex(4)}")
-    keys = KeyStore(key, sec)
+    keys = KeyStore(key, sec, nonce_window)
     limits = Limits(faults, rest_max=rest_max, rest_decay=rest_decay, trade_max=trade_max,
                     trade_decay=trade_decay)
     rest = RestApi(exchange, faults, state, keys, limits)

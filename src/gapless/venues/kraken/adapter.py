@@ -1,8 +1,13 @@
 """``KrakenVenue``: the native Kraken Spot adapter (REST ``/0``, WebSocket v2).
 
 Order entry: ``AddOrder`` answers only with the txid, so ``place_order`` follows it with
-one ``QueryOrders`` (and ``QueryTrades`` when something filled) to report the real state;
-if that follow-up fails the order is still reported ACCEPTED (it provably exists).
+one ``QueryOrders`` (and ``QueryTrades`` when something filled) to report the real state.
+That read-back only goes when the REST counter has room *now*: an accepted order's answer
+never waits for budget. Without room, or if the read-back fails, the order is reported
+ACCEPTED (the txid proves it exists) and the stream or a query brings the rest.
+Validity bound: Kraken refuses any nonce not above the last one it accepted for the key,
+and our nonces strictly increase per key in the process, so once the venue has answered a
+later request, an earlier one still in transit can never execute (``request_validity`` 0).
 Client ids are ``cl_ord_id`` UUIDs; lookups by client id go through the txid we learned
 at placement, else ``OpenOrders``/``ClosedOrders`` filtered by ``cl_ord_id``.
 """
@@ -43,7 +48,7 @@ from gapless.transport.ws import Reconnected as WsReconnected
 from gapless.transport.ws import WsConnection
 from gapless.venues.base import PrivateEvent, Reconnected, VenueConfig
 from gapless.venues.common.venue import RestVenue
-from gapless.venues.kraken.auth import KrakenSigner, NonceSource
+from gapless.venues.kraken.auth import KrakenSigner, nonce_source, nonce_window_from_options
 from gapless.venues.kraken.book import ChecksumMismatch, KrakenBook, parse_book_message
 from gapless.venues.kraken.errors import errors_of, map_http_status, map_kraken_error
 from gapless.venues.kraken.limits import (
@@ -91,6 +96,10 @@ def valid_cl_ord_id(value: str) -> bool:
     return bool(_CL_ORD_ID_RE.match(value))
 
 
+class _NoBudget(Exception):
+    """An optional read found no room in the REST counter right now (nothing was sent)."""
+
+
 class _Placed:
     __slots__ = ("at", "symbol", "txid")
 
@@ -115,7 +124,8 @@ class KrakenVenue(RestVenue[PairSpec]):
         creds = config.credentials
         self._signer = KrakenSigner(creds.secret) if creds.secret else None
         self._api_key = creds.api_key
-        self._nonce = NonceSource()
+        self._nonce = nonce_source(creds.api_key)
+        self.nonce_window = nonce_window_from_options(opts)
         ws = self.ws_url
         if ws and urlsplit(ws).path in ("", "/"):
             ws += "/v2"
@@ -127,6 +137,12 @@ class KrakenVenue(RestVenue[PairSpec]):
         self._assets: dict[str, AssetWire] = {}
         self._placed: dict[str, _Placed] = {}
         self.parser = ExecutionParser(self.name, {})
+
+    def request_validity(self) -> float | None:
+        """0.0: with the key's nonce window at 0 (Kraken's default) a request is dead once
+        the venue answered any later-nonced one. A non-zero window lets a lower nonce in
+        for as long as the venue likes, so then there is no bound (None)."""
+        return 0.0 if self.nonce_window == 0 else None
 
     # -- plumbing --------------------------------------------------------------------
     async def _public(self, method: str, query: str = "") -> Any:
@@ -156,7 +172,8 @@ class KrakenVenue(RestVenue[PairSpec]):
 
     async def _private(self, method: str, params: Sequence[tuple[str, str]], *,
                        mutating: bool = False, priority: Priority = Priority.QUERY,
-                       pair: str | None = None, trade_cost: int = 0) -> Any:
+                       pair: str | None = None, trade_cost: int = 0,
+                       optional: bool = False) -> Any:
         signer = self._signer
         if signer is None or not self._api_key:
             raise AuthError("kraken: this request needs credentials", venue=self.name)
@@ -164,7 +181,11 @@ class KrakenVenue(RestVenue[PairSpec]):
         rule = trade_rule(pair) if pair is not None else None
         if rule is not None and trade_cost:
             costs[rule] = trade_cost
-        await self.limiter.acquire(costs, priority)
+        if optional:  # only if it fits now: raise _NoBudget rather than wait
+            if not self.limiter.try_acquire(costs, priority):
+                raise _NoBudget(method)
+        else:
+            await self.limiter.acquire(costs, priority)
         path = f"/0/private/{method}"
         for attempt in (0, 1):
             nonce = self._nonce.next()
@@ -244,30 +265,38 @@ class KrakenVenue(RestVenue[PairSpec]):
         self._placed[cid] = _Placed(txid, spec.symbol, self.clock.monotonic())
         self.parser.remember(txid, spec.symbol, cid, order.side, order.qty, order.price)
         try:
-            return await self._query_txid(txid, spec, cid, with_fills=True)
-        except GaplessError:
+            return await self._query_txid(txid, spec, cid, with_fills=True, optional=True)
+        except (GaplessError, _NoBudget):
             return OrderReport(venue=self.name, symbol=spec.symbol, client_order_id=cid,
                                venue_order_id=txid, state=OrderState.ACCEPTED, side=order.side,
                                qty=order.qty, price=order.price)
 
     async def _query_txid(self, txid: str, spec: PairSpec, cid: str, *,
-                          with_fills: bool) -> OrderReport:
-        raw = await self._private("QueryOrders", [("txid", txid), ("trades", "true")])
+                          with_fills: bool, optional: bool = False) -> OrderReport:
+        """``optional``: a read-back that goes only with budget to spare (``_NoBudget``
+        otherwise); fills that find no budget are left to the stream or a later query."""
+        raw = await self._private("QueryOrders", [("txid", txid), ("trades", "true")],
+                                  optional=optional)
         found = decode_result(raw, dict[str, OrderWire], self.name)
         w = found.get(txid)
         if w is None:
             raise OrderNotFound(f"{txid} not returned", venue=self.name)
         fills: tuple[Fill, ...] = ()
         if with_fills and w.trades:
-            fills = tuple(await self._trades_by_id(w.trades, spec, fee_asset_of(w.oflags, spec), cid))
+            try:
+                fills = tuple(await self._trades_by_id(w.trades, spec, fee_asset_of(w.oflags, spec),
+                                                       cid, optional=optional))
+            except _NoBudget:
+                fills = ()
         return report_from(txid, w, spec, self.name, cid, fills)
 
     async def _trades_by_id(self, ids: list[str], spec: PairSpec, fee_asset: str,
-                            cid: str) -> list[Fill]:
+                            cid: str, *, optional: bool = False) -> list[Fill]:
         out: list[Fill] = []
         for i in range(0, len(ids), 20):
             chunk = ids[i:i + 20]
-            raw = await self._private("QueryTrades", [("txid", ",".join(chunk))])
+            raw = await self._private("QueryTrades", [("txid", ",".join(chunk))],
+                                      optional=optional)
             trades = decode_result(raw, dict[str, TradeWire], self.name)
             for tx in chunk:
                 t = trades.get(tx)
@@ -323,8 +352,11 @@ class KrakenVenue(RestVenue[PairSpec]):
         if ack.count < 1:
             raise OrderNotFound(f"{client_order_id}: nothing canceled", venue=self.name)
         try:
+            if placed is not None and placed.symbol == symbol:  # read back only with budget
+                return await self._query_txid(placed.txid, spec, client_order_id,
+                                              with_fills=False, optional=True)
             return await self.query_order(symbol, client_order_id)
-        except GaplessError:
+        except (GaplessError, _NoBudget):
             return OrderReport(venue=self.name, symbol=symbol, client_order_id=client_order_id,
                                venue_order_id=placed.txid if placed else "",
                                state=OrderState.CANCELED)

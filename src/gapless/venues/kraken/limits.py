@@ -1,19 +1,21 @@
 """Kraken's rate-limit model as data (docs §5.6).
 
 Kraken meters with *decaying counters*: the REST call counter per API key (max ``M``,
-decay ``d``/s; most calls +1, history calls +2, order entry exempt) and the trading
-counter per pair (threshold ``T``, decay ``t``/s; add +1, cancel by order age up to +8).
-Our limiter counts fixed windows, so each counter is modelled as ``M/2`` per ``M/(2d)`` s:
-even two full windows back to back (2 x M/2 at the boundary) stay under ``M``, and the
-sustained rate equals the decay.
+decay ``d``/s; most calls +1, ledger/trade-history calls +2, AddOrder/CancelOrder exempt)
+and the trading counter per pair (threshold ``T``, decay ``t``/s; add +1, cancel by order
+age up to +8). Each becomes a :class:`DecayRule` of the shared limiter, the same leaky
+bucket the venue keeps, so a burst up to the (adaptive) maximum goes at once and the
+sustained rate is the decay.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from gapless.transport.ratelimit import LimitRule
+from gapless.model.errors import ConfigError
+from gapless.transport.ratelimit import DecayRule
 
 REST = "rest_counter"
 
@@ -31,6 +33,8 @@ TIERS: Mapping[str, Tier] = {
     "intermediate": Tier(20, 0.5, 125, 2.34),
     "pro": Tier(20, 1.0, 180, 3.75),
 }
+#: the lowest tier: a key's tier is not visible through the API, so assume the strictest
+DEFAULT_TIER = "starter"
 
 #: REST counter cost per private method (order entry is metered per pair instead)
 REST_COST: Mapping[str, int] = {
@@ -53,27 +57,39 @@ def trade_rule(pair: str) -> str:
     return f"trade:{pair}"
 
 
+def _positive(opts: Mapping[str, str], name: str, default: float) -> float:
+    raw = opts.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"kraken: option {name} must be a positive number, not {raw!r}")
+    return value
+
+
 def tier_from_options(opts: Mapping[str, str]) -> Tier:
-    base = TIERS.get(opts.get("tier", "pro").lower(), TIERS["pro"])
+    """``tier`` (starter/intermediate/pro, default starter), then explicit overrides."""
+    name = opts.get("tier", DEFAULT_TIER).strip().lower()
+    base = TIERS.get(name)
+    if base is None:
+        raise ConfigError(f"kraken: option tier must be one of {', '.join(TIERS)}, not {name!r}")
     return Tier(
-        float(opts.get("rest_counter_max", base.rest_max)),
-        float(opts.get("rest_counter_decay", base.rest_decay)),
-        float(opts.get("trade_counter_max", base.trade_max)),
-        float(opts.get("trade_counter_decay", base.trade_decay)),
+        _positive(opts, "rest_counter_max", base.rest_max),
+        _positive(opts, "rest_counter_decay", base.rest_decay),
+        _positive(opts, "trade_counter_max", base.trade_max),
+        _positive(opts, "trade_counter_decay", base.trade_decay),
     )
-
-
-def _rule(name: str, maximum: float, decay: float) -> LimitRule:
-    limit = max(1, int(maximum // 2))
-    return LimitRule(name, limit, limit / decay)
 
 
 class KrakenLimits:
     def __init__(self, tier: Tier, pairs: Iterable[str] = ()) -> None:
         self.tier = tier
-        rules = [_rule(REST, tier.rest_max, tier.rest_decay)]
-        rules += [_rule(trade_rule(p), tier.trade_max, tier.trade_decay) for p in pairs]
-        self.rules: tuple[LimitRule, ...] = tuple(rules)
+        rules = [DecayRule(REST, tier.rest_max, tier.rest_decay)]
+        rules += [DecayRule(trade_rule(p), tier.trade_max, tier.trade_decay) for p in pairs]
+        self.rules: tuple[DecayRule, ...] = tuple(rules)
         self._rest_costs: dict[str, dict[str, int]] = {}
 
     def rest(self, method: str) -> dict[str, int]:
