@@ -22,7 +22,6 @@ import contextlib
 import contextvars
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import ccxt.async_support as ccxt_async
@@ -59,9 +58,12 @@ from gapless.venues.ccxt_bridge.errors import map_ccxt_error, retry_after_s
 from gapless.venues.ccxt_bridge.limits import CcxtLimits
 from gapless.venues.ccxt_bridge.profiles import Profile, profile_for, rewrite_api_urls
 from gapless.venues.ccxt_bridge.quirks import Quirks, quirks_for
+from gapless.venues.ccxt_bridge.validity import recv_window_ms
+from gapless.venues.ccxt_bridge.values import ZERO, hollow, raw_items
+from gapless.venues.ccxt_bridge.values import tick_size as _tick
+from gapless.venues.ccxt_bridge.values import to_decimal as _dec
 
 T = TypeVar("T")
-ZERO = Decimal(0)
 
 _STATUS = {
     "open": OrderState.ACCEPTED,
@@ -90,28 +92,6 @@ class _Call:
 
 
 _CALL: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("gapless_ccxt_call", default=None)
-
-
-def _hollow(obj: Any) -> bool:
-    """An answer with no content at all: ``{}``, ``[{}]``, ``{"a": {}}``..."""
-    if isinstance(obj, dict):
-        return all(_hollow(v) for v in obj.values())
-    if isinstance(obj, list):
-        return bool(obj) and all(_hollow(v) for v in obj)
-    return False
-
-
-def _raw_items(obj: Any, depth: int = 3) -> int:
-    """Entries in the biggest list of objects within ``depth`` levels of a raw answer
-    (how many orders/balances/trades the venue sent, whatever the envelope)."""
-    if isinstance(obj, list):
-        n = len(obj) if obj and all(isinstance(v, dict) for v in obj) else 0
-        if depth > 0:
-            n = max([n, *(_raw_items(v, depth - 1) for v in obj[:50])])
-        return n
-    if isinstance(obj, dict) and depth > 0:
-        return max([0, *(_raw_items(v, depth - 1) for v in obj.values())])
-    return 0
 
 
 def _is_private(api: Any) -> bool:
@@ -189,7 +169,7 @@ def _exchange_class(exchange_id: str) -> type:
                 breaker.record_success()
             raise
         if call is not None and call.strict and (
-            not isinstance(resp, dict | list) or _hollow(resp)
+            not isinstance(resp, dict | list) or hollow(resp)
         ):
             breaker.record_failure(FailureKind.BAD_DATA)
             raise MalformedResponse(
@@ -230,37 +210,6 @@ def _exchange_class(exchange_id: str) -> type:
     return type(f"Gapless_{exchange_id}", (parent,), {"fetch2": fetch2, "handle_errors": handle_errors})
 
 
-def _dec(value: Any, what: str, venue: str) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        if isinstance(value, float):
-            d = Decimal(repr(value))
-        elif isinstance(value, int | str | Decimal):
-            d = Decimal(value)
-        else:
-            raise TypeError
-    except (TypeError, InvalidOperation):
-        raise MalformedResponse(f"{what} is not a number: {str(value)[:40]!r}", venue=venue) from None
-    if not d.is_finite():
-        raise MalformedResponse(f"{what} is not finite", venue=venue)
-    return d
-
-
-def _tick(value: Any, mode: int, venue: str) -> Decimal:
-    """A ccxt precision value as a tick/step size (0 when unknown)."""
-    if value is None:
-        return ZERO
-    d = _dec(value, "precision", venue) or ZERO
-    if mode == 2:  # DECIMAL_PLACES
-        return Decimal(1).scaleb(-int(d))
-    if mode == 4:  # TICK_SIZE
-        return d.normalize() if d > 0 else ZERO
-    return ZERO  # SIGNIFICANT_DIGITS: no fixed step
-
-
 class CcxtVenue(Venue):
     """Any ccxt exchange; ``config.options["exchange"]`` is the ccxt id."""
 
@@ -279,6 +228,7 @@ class CcxtVenue(Venue):
         self.exchange_id = exchange_id
         self.profile: Profile = profile_for(exchange_id)
         self.quirks: Quirks = quirks_for(exchange_id)
+        recv_window = recv_window_ms(config, self.profile.recv_window_max_ms)
         self.clock: Clock = clock or RealClock()
         self.dlq = dlq or DeadLetterQueue()
         self.poll_interval = float(opts.get("poll_interval_s", "1.0"))
@@ -328,6 +278,7 @@ class CcxtVenue(Venue):
         self._vid_by_cid: dict[str, str] = {}
         self._closed = False
         self.quirks.prepare(self)
+        self._validity = self.quirks.sign_validity(self, recv_window)
 
     # -- plumbing --------------------------------------------------------------------
     def has(self, feature: str) -> bool:
@@ -372,7 +323,7 @@ class CcxtVenue(Venue):
             ) from exc
         finally:
             _CALL.reset(token)
-        return result, _raw_items(call.raw)
+        return result, raw_items(call.raw)
 
     def _check_lossless(self, parsed: int, raw: int, what: str) -> None:
         if parsed < raw:
@@ -429,6 +380,9 @@ class CcxtVenue(Venue):
 
     def client_order_id(self, intent_id: str) -> str:
         return self.profile.client_order_id(intent_id)
+
+    def request_validity(self) -> float | None:
+        return self._validity  # what ccxt signs with (see validity.py)
 
     # -- translation -----------------------------------------------------------------
     def _fill(self, t: Any, symbol: str, side: Side | None, cid: str, vid: str) -> Fill | None:

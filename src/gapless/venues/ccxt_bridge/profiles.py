@@ -48,6 +48,11 @@ class Profile:
     headers: tuple[HeaderRule, ...] = ()
     #: order book depths the REST endpoint accepts (None: pass the depth through)
     book_limits: tuple[int, ...] | None = None
+    #: the ccxt option that carries the uniform ``recv_window`` (ms) into every signed
+    #: request (None: ccxt signs no such bound; the exchange module may add one)
+    recv_window_option: str | None = None
+    #: the venue's documented maximum for that bound in ms (None: none documented)
+    recv_window_max_ms: int | None = None
 
     def client_order_id(self, intent_id: str) -> str:
         return derive_client_order_id(intent_id, self)
@@ -71,6 +76,8 @@ PROFILES: dict[str, Profile] = {
             HeaderRule("orders_10s", "x-mbx-order-count-10s", 100, 10.0, per="order"),
         ),
         book_limits=(5, 10, 20, 50, 100, 500, 1000, 5000),
+        recv_window_option="recvWindow",  # ccxt's own default is 10000
+        recv_window_max_ms=60000,
     ),
     "okx": Profile(
         create_param="clOrdId",
@@ -89,6 +96,7 @@ PROFILES: dict[str, Profile] = {
         id_max=36,
         id_alphabet="dash",
         options={**_SPOT_MARKETS, "fetchCurrencies": False},
+        recv_window_option="recvWindow",  # X-BAPI-RECV-WINDOW
     ),
     "kraken": Profile(
         create_param="cl_ord_id",
@@ -103,6 +111,7 @@ PROFILES: dict[str, Profile] = {
         id_max=64,
         id_alphabet="dash",
         options={"fetchBalance": "v3"},
+        recv_window_max_ms=120_000,  # JWT exp - nbf
     ),
 }
 

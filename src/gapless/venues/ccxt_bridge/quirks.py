@@ -55,6 +55,18 @@ class Quirks:
     def prepare(self, venue: CcxtVenue) -> None:
         """Adjust the freshly built ccxt instance (``venue.ex``) once, at construction."""
 
+    def sign_validity(self, venue: CcxtVenue, recv_window_ms: int) -> float | None:
+        """Make ccxt sign every private request with the uniform ``recv_window`` bound
+        (ms) and return the bound in seconds, as the venue judges it from our signature
+        (``None``: this exchange signs none, so "not found" never proves a create dead).
+        Default: the ccxt option the profile names (``options['recvWindow']``), else none.
+        Called once at construction, after :meth:`prepare`."""
+        option = venue.profile.recv_window_option
+        if option is None:
+            return None
+        venue.ex.options[option] = recv_window_ms
+        return recv_window_ms / 1000
+
     def envelope_problem(self, response: Any) -> str | None:
         """Why a decoded JSON answer is not a valid envelope of this venue (``None``: fine).
 

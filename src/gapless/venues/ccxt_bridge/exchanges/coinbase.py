@@ -21,10 +21,15 @@
   data. When a streamed order's filled quantity grows, its fills are read over REST
   (``/orders/historical/fills`` for that order) and the ones not yet streamed are
   attached, with the venue's trade ids (so stream and REST fills deduplicate).
+* Validity bound: every request carries a fresh JWT; ccxt signs ``exp = nbf + 120``
+  with ``nbf`` its clock in whole seconds (floored). The bridge shortens the lifetime to
+  ``ceil(recv_window / 1000)`` whole seconds (at most the venue's 120) by rewriting the
+  claims just before ccxt signs them, so a token lives at most that long after signing.
 """
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +53,19 @@ class CoinbaseQuirks(Quirks):
 
     def prepare(self, venue: CcxtVenue) -> None:
         venue.ex.has = {**venue.ex.has, "fetchCurrencies": False}
+
+    def sign_validity(self, venue: CcxtVenue, recv_window_ms: int) -> float | None:
+        lifetime = math.ceil(recv_window_ms / 1000)  # the claims are whole seconds
+        jwt = venue.ex.jwt  # ccxt's static signer: (claims, secret, algorithm, is_rsa, opts)
+
+        def short_lived(request: Any, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(request, dict) and isinstance(request.get("nbf"), int) \
+                    and "exp" in request:
+                request = {**request, "exp": request["nbf"] + lifetime}
+            return jwt(request, *args, **kwargs)
+
+        venue.ex.jwt = short_lived
+        return float(lifetime)
 
     def order_params(self, venue: CcxtVenue, order: Order, params: dict[str, Any]) -> dict[str, Any]:
         if order.type is OrderType.MARKET and order.side is Side.BUY:

@@ -14,7 +14,14 @@
   same millisecond carry the same nonce and Kraken refuses the second
   (``EAPI:Invalid nonce``); concurrent requests may also arrive out of nonce order. The
   bridge makes the nonce strictly increasing and sends one private request at a time
-  per venue (public requests stay concurrent).
+  per venue (public requests stay concurrent). ccxt signs with
+  ``incrementing_nonce()``, which builds on that ``nonce()`` and never repeats within
+  one instance either.
+* Validity bound: none in time, but Kraken's nonce rule is one: once the venue answered
+  a request with a later nonce, an earlier-nonced request arriving late is refused
+  (``EAPI:Invalid nonce``). Since the bridge sends private requests one at a time with
+  strictly increasing nonces, any later private request answered proves an unanswered
+  create dead: ``request_validity`` is 0.0. ``recv_window`` is checked and ignored.
 * Envelope: every answer is ``{"error": [str...], "result": {...}}`` (``result`` absent
   on errors), and Kraken's REST sends every amount, price, fee and balance as a decimal
   string (and states, pairs, ids and flags as strings). Anything else is malformed:
@@ -128,6 +135,9 @@ class KrakenQuirks(Quirks):
             return await fetch2(path, api, method, params, config)
 
         ex.fetch2 = serialized
+
+    def sign_validity(self, venue: CcxtVenue, recv_window_ms: int) -> float | None:
+        return 0.0  # the nonce rule (see the module docstring); no time bound to sign
 
     def normalize_order(self, venue: CcxtVenue, order: Any) -> Any:
         info = order.get("info") if isinstance(order, dict) else None

@@ -8,6 +8,10 @@
   ``fillPx``, ``fillSz``, ``fillFee``). ccxt.pro keeps those pushes as trades too
   (``watch_my_trades``), so each one becomes a report with its fill and the order's
   state at that fill.
+* Validity bound: ccxt 4.5 signs no deadline. OKX takes an optional ``expTime`` header
+  (Unix ms) on place / amend (single and batch) and does not process a request that
+  arrives after it; the bridge adds ``expTime`` = the request's own timestamp +
+  ``recv_window`` to those requests (the header is not part of the signed prehash).
 """
 
 from __future__ import annotations
@@ -24,7 +28,28 @@ if TYPE_CHECKING:
     from gapless.venues.ccxt_bridge.adapter import CcxtVenue
 
 
+#: ccxt paths of the endpoints OKX documents ``expTime`` for
+EXPTIME_PATHS = frozenset({"trade/order", "trade/batch-orders", "trade/amend-order",
+                           "trade/amend-batch-orders"})
+
+
 class OkxQuirks(Quirks):
+    def sign_validity(self, venue: CcxtVenue, recv_window_ms: int) -> float | None:
+        ex = venue.ex
+        sign = ex.sign
+
+        def with_deadline(path: Any, api: Any = "public", method: str = "GET",
+                          params: Any = None) -> Any:
+            request = sign(path, api, method, {} if params is None else params)
+            headers = request.get("headers") if isinstance(request, dict) else None
+            if method == "POST" and path in EXPTIME_PATHS and isinstance(headers, dict):
+                # the same clock as OK-ACCESS-TIMESTAMP (ccxt's nonce)
+                headers["expTime"] = str(int(ex.nonce()) + recv_window_ms)
+            return request
+
+        ex.sign = with_deadline
+        return recv_window_ms / 1000
+
     def envelope_problem(self, response: Any) -> str | None:
         if not isinstance(response, dict):
             return "answer is not a JSON object"
