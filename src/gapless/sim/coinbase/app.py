@@ -200,6 +200,9 @@ class CoinbaseSkin:
         try:
             account: str | None = None
             scope = request.remote or "ip"
+            # the whole request is in before the token is judged, and nothing awaits between
+            # that check and the handler: a request arriving after its ``exp`` never runs
+            raw = await request.read() if request.method == "POST" and request.can_read_body else b""
             if private:
                 key = self.authenticate(request)
                 account, scope = key.account, key.name
@@ -207,7 +210,7 @@ class CoinbaseSkin:
             params: dict[str, Any] = {k: request.query.getall(k) for k in request.query}
             params.update(path_params)
             if request.method == "POST":
-                params["_body"] = await self._json_body(request)
+                params["_body"] = self._json_body(raw)
             result = await handler(request, params, account)
             status, body = 200, result
         except DropResponse as d:
@@ -223,8 +226,7 @@ class CoinbaseSkin:
                             content_type="application/json", headers=headers)
 
     @staticmethod
-    async def _json_body(request: web.Request) -> dict[str, Any]:
-        raw = await request.read() if request.can_read_body else b""
+    def _json_body(raw: bytes) -> dict[str, Any]:
         if not raw:
             return {}
         try:

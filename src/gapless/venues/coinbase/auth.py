@@ -2,8 +2,11 @@
 
 Every REST request carries ``Authorization: Bearer <JWT>``; the token is built fresh per
 request: header ``{"alg","kid","nonce","typ"}``, claims ``{"sub","iss":"cdp","nbf","exp",
-"uri"}`` with ``exp = nbf + 120`` and ``uri = "METHOD host/path"`` (no scheme, no query).
-WebSocket subscribe messages carry a token without ``uri``.
+"uri"}`` with ``exp = nbf + lifetime`` (whole seconds, at most the venue's 120) and
+``uri = "METHOD host/path"`` (no scheme, no query). The venue executes a request only while
+``nbf <= now < exp``, so ``lifetime`` bounds how long a request held in transit can still
+act. WebSocket subscribe messages carry a token without ``uri`` and the full 120 s (a
+subscribe executes nothing and may wait for a slow connect).
 
 Key material: an EC P-256 private key in PEM (``alg`` ES256) or an Ed25519 key as PKCS#8
 PEM or as base64 of 32/64 raw bytes, the first 32 being the seed (``alg`` EdDSA).
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import secrets
 from collections.abc import Callable
 
@@ -24,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from gapless.model.errors import ConfigError
 
-TOKEN_LIFETIME_S = 120
+TOKEN_LIFETIME_S = 120  # the venue's token life, and the longest it accepts
 ISSUER = "cdp"
 
 
@@ -35,10 +39,14 @@ def b64url(data: bytes) -> str:
 class JwtSigner:
     """Builds CDP JWTs for one key. ``now`` returns the (venue-corrected) wall time."""
 
-    def __init__(self, key_name: str, private_key: str, *, now: Callable[[], float]) -> None:
+    def __init__(self, key_name: str, private_key: str, *, now: Callable[[], float],
+                 lifetime: int = TOKEN_LIFETIME_S) -> None:
         if not key_name:
             raise ConfigError("coinbase: api_key must be the CDP key name (organizations/.../apiKeys/...)")
+        if not 1 <= lifetime <= TOKEN_LIFETIME_S:
+            raise ConfigError(f"coinbase: JWT lifetime must be 1..{TOKEN_LIFETIME_S} s, not {lifetime}")
         self.key_name = key_name
+        self.lifetime = lifetime
         self._now = now
         self._key = load_private_key(private_key)
         self.alg = "ES256" if isinstance(self._key, ec.EllipticCurvePrivateKey) else "EdDSA"
@@ -51,12 +59,16 @@ class JwtSigner:
         return key.sign(data)
 
     def token(self, uri: str | None) -> str:
-        """A fresh JWT; ``uri`` is ``"METHOD host/path"`` (``None`` for WebSocket)."""
-        nbf = int(self._now())
+        """A fresh JWT; ``uri`` is ``"METHOD host/path"`` (``None`` for WebSocket).
+
+        ``nbf`` is the venue-corrected now rounded down, so ``exp`` is at most ``lifetime``
+        seconds after signing (a little less, never more)."""
+        nbf = math.floor(self._now())
+        life = self.lifetime if uri is not None else TOKEN_LIFETIME_S
         header = {"alg": self.alg, "kid": self.key_name, "nonce": secrets.token_hex(),
                   "typ": "JWT"}
         claims: dict[str, object] = {"sub": self.key_name, "iss": ISSUER, "nbf": nbf,
-                                     "exp": nbf + TOKEN_LIFETIME_S}
+                                     "exp": nbf + life}
         if uri is not None:
             claims["uri"] = uri
         signing_input = f"{b64url(orjson.dumps(header))}.{b64url(orjson.dumps(claims))}"
