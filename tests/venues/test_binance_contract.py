@@ -117,3 +117,54 @@ async def test_ids_that_binance_could_never_have_are_not_sent() -> None:
                 await venue.cancel_order("BTC/USDT", bad)
             with pytest.raises(OrderNotFound):
                 await venue.query_order("BTC/USDT", bad)
+
+
+# -- request validity (recvWindow) ----------------------------------------------------
+async def test_create_held_past_recv_window_is_refused_on_arrival() -> None:
+    """Held past its recvWindow, the create reaches the venue late: -1021, no order."""
+    from gapless.model.errors import OrderNotFound
+
+    from .late_arrival import LONG_HOLD_S, checker_on, held_create, sim_has_order
+
+    sim = await start_venue_sim("binance", host="127.0.0.1", port=0, seed=7)
+    try:
+        async with checker_on(binance_config(sim)) as checker:
+            got = await held_create(sim, binance_config(sim), checker, hold_s=LONG_HOLD_S,
+                                    match="/api/v3/order")
+            assert (got.status, got.body) == (400, {
+                "code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."})
+            with pytest.raises(OrderNotFound):
+                await checker.query_order("BTC/USDT", got.order.client_order_id)
+            assert not sim_has_order(sim, got.order.client_order_id)
+    finally:
+        await sim.stop()
+
+
+async def test_create_held_within_recv_window_lands() -> None:
+    from .late_arrival import SHORT_HOLD_S, checker_on, held_create
+
+    sim = await start_venue_sim("binance", host="127.0.0.1", port=0, seed=8)
+    try:
+        async with checker_on(binance_config(sim)) as checker:
+            got = await held_create(sim, binance_config(sim), checker, hold_s=SHORT_HOLD_S,
+                                    match="/api/v3/order")
+            assert got.status == 200 and got.body["status"] == "NEW"
+            rep = await checker.query_order("BTC/USDT", got.order.client_order_id)
+            assert rep.state is OrderState.ACCEPTED
+    finally:
+        await sim.stop()
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "-5", "", " ", "1e3", "5000.5", "60001", "9" * 40])
+def test_bad_recv_window_is_a_config_error_at_construction(bad: str) -> None:
+    import msgspec
+
+    from gapless.model.errors import ConfigError
+
+    cfg = VenueConfig(name="binance", driver="binance", rest_url="http://127.0.0.1:9",
+                      options={"recv_window": bad})
+    with pytest.raises(ConfigError, match="recv_window"):
+        create_venue(cfg)
+    ok = create_venue(msgspec.structs.replace(cfg, options={"recv_window": "60000"}))
+    assert ok.request_validity() == 60.0
+    assert create_venue(msgspec.structs.replace(cfg, options={})).request_validity() == 5.0

@@ -8,16 +8,18 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 
 from gapless.model import OrderState, Side, TimeInForce
-from gapless.model.errors import AuthError
+from gapless.model.errors import AuthError, ConfigError, OrderNotFound
 from gapless.sim.cluster import start_venue_sim
 from gapless.venues.base import Credentials, VenueConfig
 from gapless.venues.registry import create_venue
 
 from .contract import VenueContract, VenueHarness, best, make_order, passive_buy_price, qty_for
 from .harness import sim_harness, venue_on_sim
+from .late_arrival import LONG_HOLD_S, SHORT_HOLD_S, checker_on, held_create, sim_has_order
 
 
 def okx_config(sim: Any, *, rest_url: str | None = None, timeout: float = 5.0,
@@ -108,3 +110,53 @@ async def test_book_stream_seq_and_legacy_checksum(legacy: bool) -> None:
     finally:
         await venue.close()
         await sim.stop()
+
+
+# -- request validity (expTime) -------------------------------------------------------
+@pytest.mark.parametrize("skew_ms", [0, -20_000])
+async def test_create_held_past_exp_time_is_refused_on_arrival(skew_ms: int) -> None:
+    """Held past its expTime, the create reaches OKX late: sCode 50036, no order. With the
+    venue's clock 20 s behind ours, expTime must still be set on the venue's clock (an
+    expTime on ours would leave the request valid 20 s longer, and the order would land)."""
+    sim = await start_venue_sim("okx", host="127.0.0.1", port=0, seed=7, tick_interval=0)
+    sim.faults.clock_skew_ms = skew_ms
+    try:
+        async with checker_on(okx_config(sim)) as checker:
+            got = await held_create(sim, okx_config(sim), checker, hold_s=LONG_HOLD_S,
+                                    match="/api/v5/trade/order")
+            assert got.status == 200
+            assert (got.body["code"], got.body["msg"]) == ("1", "All operations failed")
+            [item] = got.body["data"]
+            assert (item["sCode"], item["ordId"], item["clOrdId"]) == (
+                "50036", "", got.order.client_order_id)
+            assert item["sMsg"].startswith("The expTime can't be earlier than the current")
+            with pytest.raises(OrderNotFound):
+                await checker.query_order("BTC/USDT", got.order.client_order_id)
+            assert not sim_has_order(sim, got.order.client_order_id)
+    finally:
+        await sim.stop()
+
+
+async def test_create_held_within_exp_time_lands() -> None:
+    sim = await start_venue_sim("okx", host="127.0.0.1", port=0, seed=8, tick_interval=0)
+    try:
+        async with checker_on(okx_config(sim)) as checker:
+            got = await held_create(sim, okx_config(sim), checker, hold_s=SHORT_HOLD_S,
+                                    match="/api/v5/trade/order")
+            assert got.status == 200 and got.body["code"] == "0"
+            assert got.body["data"][0]["sCode"] == "0"
+            rep = await checker.query_order("BTC/USDT", got.order.client_order_id)
+            assert rep.state is OrderState.ACCEPTED
+    finally:
+        await sim.stop()
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "-5", "", " ", "1e3", "5000.5", "30001", "9" * 40])
+def test_bad_recv_window_is_a_config_error_at_construction(bad: str) -> None:
+    cfg = VenueConfig(name="okx", driver="okx", rest_url="http://127.0.0.1:9",
+                      options={"recv_window": bad})
+    with pytest.raises(ConfigError, match="recv_window"):
+        create_venue(cfg)
+    ok = create_venue(msgspec.structs.replace(cfg, options={"recv_window": "30000"}))
+    assert ok.request_validity() == 30.0
+    assert create_venue(msgspec.structs.replace(cfg, options={})).request_validity() == 5.0

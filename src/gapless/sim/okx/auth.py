@@ -43,3 +43,13 @@ def parse_unix_seconds(ts: str) -> float | None:
     except ValueError:
         return None
     return value if value > 0 else None
+
+
+def past_exp_time(exp_time: str | None, now_ms: int) -> bool:
+    """True when a place/amend request arrived after its optional ``expTime`` header (Unix
+    ms): OKX then does not process it. ``ValueError`` when the header is not a number."""
+    if exp_time is None or exp_time == "":
+        return False
+    if not exp_time.isascii() or not exp_time.isdigit():
+        raise ValueError(exp_time)
+    return now_ms > int(exp_time)

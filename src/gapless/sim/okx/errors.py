@@ -118,6 +118,11 @@ def s_max_size() -> OrderFail:
     return OrderFail("51202", "Market order amount exceeds the maximum amount.")
 
 
+def s_exp_time_passed() -> OrderFail:
+    return OrderFail("50036", "The expTime can't be earlier than the current system time. "
+                              "Please adjust the expTime and try again.")
+
+
 def s_cancel_failed() -> OrderFail:
     return OrderFail(
         "51400",

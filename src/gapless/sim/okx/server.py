@@ -39,7 +39,7 @@ from ..core.models import (
 )
 from ..faultware import abort_connection, make_fault_middleware
 from . import errors, wire
-from .auth import parse_iso_ms, verify
+from .auth import parse_iso_ms, past_exp_time, verify
 from .errors import OkxError, OrderFail
 from .limits import Limits
 from .wire import Meta, fmt, inst_id, ord_id, order_obj, parse_ord_id, symbol_of
@@ -375,14 +375,17 @@ class OkxSim:
     def order_json(self, o: Order) -> dict[str, Any]:
         return order_obj(o, self._meta(o))
 
-    def place(self, p: Any, *, count: bool = True) -> dict[str, Any]:
-        """One order -> its ``data[]`` entry (raises nothing: failures become sCode)."""
+    def place(self, p: Any, *, count: bool = True, late: bool = False) -> dict[str, Any]:
+        """One order -> its ``data[]`` entry (raises nothing: failures become sCode);
+        ``late``: the request arrived after its ``expTime``, nothing is placed."""
         cl = p.get("clOrdId", "") if isinstance(p, dict) else ""
         tag = p.get("tag", "") if isinstance(p, dict) else ""
         res = {"ordId": "", "clOrdId": cl if isinstance(cl, str) else "",
                "tag": tag if isinstance(tag, str) else "", "ts": str(self.exchange.time_ms()),
                "sCode": "0", "sMsg": "Order placed", "subCode": ""}
         try:
+            if late:
+                raise errors.s_exp_time_passed()
             order = self._place(p, count)
         except OrderFail as f:
             res.update(sCode=f.s_code, sMsg=f.s_msg)
@@ -517,6 +520,12 @@ class OkxSim:
             return errors.s_lot() if "LOT" in r.detail else errors.s_min_size()
         return errors.s_param(r.detail or "order")
 
+    def _late(self, request: web.Request, now_ms: int) -> bool:
+        try:
+            return past_exp_time(request.headers.get("expTime"), now_ms)
+        except ValueError:
+            raise errors.param_error("expTime") from None
+
     def _drop(self) -> None:
         mode = self.faults.take_drop_response()
         if mode is not None:
@@ -526,9 +535,10 @@ class OkxSim:
         t_in = self.exchange.time_ms()
         if not isinstance(p, dict):
             raise errors.param_error("body")
-        if not self.limits.take("trade/order", str(p.get("instId", ""))):
+        late = self._late(request, t_in)
+        if not late and not self.limits.take("trade/order", str(p.get("instId", ""))):
             raise errors.rate_limited()  # a single order is refused as a whole (HTTP 429)
-        res = self.place(p, count=False)
+        res = self.place(p, count=False, late=late)
         self._drop()
         return self.trade_ok([res], t_in)
 
@@ -538,9 +548,10 @@ class OkxSim:
             raise errors.param_error("body")
         if len(p) > 20:
             raise OkxError("51004", "Order count exceeds the limit of 20", 200)
-        if not self.limits.take("trade/batch-orders", "", len(p)):
+        late = self._late(request, t_in)
+        if not late and not self.limits.take("trade/batch-orders", "", len(p)):
             raise errors.rate_limited()
-        out = [self.place(one) for one in p]
+        out = [self.place(one, late=late) for one in p]
         self._drop()
         return self.trade_ok(out, t_in)
 

@@ -42,10 +42,13 @@ from gapless.venues.binance.translate import (
     spec_for,
 )
 from gapless.venues.binance.userstream import UserStream
+from gapless.venues.common.options import recv_window_ms
 from gapless.venues.common.venue import RestVenue, bad_data, clock_offset_ms
 from gapless.venues.common.wire import hashed_client_id
 
 ORDER_PATH = "/api/v3/order"
+#: Binance refuses a larger ``recvWindow`` (-1131, "recvWindow must be less than 60000")
+MAX_RECV_WINDOW_MS = 60_000
 
 
 def binance_client_order_id(intent_id: str) -> str:
@@ -70,7 +73,9 @@ class BinanceVenue(RestVenue[SymbolSpec]):
     ) -> None:
         super().__init__(config, clock=clock, dlq=dlq)
         opts = config.options
-        self.recv_window = int(opts.get("recv_window", "5000"))
+        self.recv_window = recv_window_ms(
+            opts, maximum=MAX_RECV_WINDOW_MS, family=self.family, venue=self.name
+        )
         self.book_depth = int(opts.get("book_depth", "20"))
         self.keepalive_every = float(opts.get("listen_key_keepalive_s", "1800"))
         creds = config.credentials
@@ -80,6 +85,11 @@ class BinanceVenue(RestVenue[SymbolSpec]):
         )
         self.limits = BinanceLimits()
         self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
+
+    def request_validity(self) -> float:
+        """Binance executes a signed request only while ``serverTime - timestamp <=
+        recvWindow`` (checked again before the matching engine), so it is the bound."""
+        return self.recv_window / 1000
 
     # -- plumbing --------------------------------------------------------------------
     async def _request(

@@ -58,11 +58,15 @@ from gapless.venues.bybit.translate import (
     spec_for,
 )
 from gapless.venues.bybit.userstream import PrivateStream
+from gapless.venues.common.options import recv_window_ms
 from gapless.venues.common.venue import RestVenue, clock_offset_ms
 
 T = TypeVar("T")
 MAX_PAGES = 20
 SPOT_BOOK_DEPTHS = (1, 50, 200, 1000)
+#: Bybit documents no maximum for ``X-BAPI-RECV-WINDOW``; the engine waits this bound out
+#: before it may call a silent create rejected, so we cap it where Binance does (60 s)
+MAX_RECV_WINDOW_MS = 60_000
 
 
 class BybitVenue(RestVenue[SymbolSpec]):
@@ -74,7 +78,9 @@ class BybitVenue(RestVenue[SymbolSpec]):
                  dlq: DeadLetterQueue | None = None) -> None:
         super().__init__(config, clock=clock, dlq=dlq)
         opts = config.options
-        self.recv_window = int(opts.get("recv_window", "5000"))
+        self.recv_window = recv_window_ms(
+            opts, maximum=MAX_RECV_WINDOW_MS, family=self.family, venue=self.name
+        )
         depth = int(opts.get("book_depth", "50"))
         self.book_topic_depth = min((d for d in SPOT_BOOK_DEPTHS if d >= depth), default=1000)
         self.book_depth = depth
@@ -85,6 +91,11 @@ class BybitVenue(RestVenue[SymbolSpec]):
         )
         self.limits = BybitLimits()
         self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
+
+    def request_validity(self) -> float:
+        """Bybit serves a signed request only while ``server_time - recv_window <=
+        X-BAPI-TIMESTAMP`` (else retCode 10002), so ``recv_window`` is the bound."""
+        return self.recv_window / 1000
 
     # -- plumbing --------------------------------------------------------------------
     async def _call(self, method: str, endpoint: str, params: dict[str, str], decode: Callable[[bytes], T], *,

@@ -27,6 +27,7 @@ from gapless.transport.deadletter import DeadLetterQueue
 from gapless.transport.ratelimit import Priority, RateLimiter
 from gapless.transport.ws import WsConnection
 from gapless.venues.base import PrivateEvent, VenueConfig
+from gapless.venues.common.options import recv_window_ms
 from gapless.venues.common.venue import RestVenue, clock_offset_ms
 from gapless.venues.common.wire import hashed_client_id
 from gapless.venues.okx import errors
@@ -58,6 +59,9 @@ from gapless.venues.okx.userstream import make_on_connect, private_stream
 
 PAGE = 100
 WS_PING_S = 20.0  # below the venue's 30 s idle cut
+#: OKX refuses a request whose OK-ACCESS-TIMESTAMP is ~30 s off its clock (50102, [3P]),
+#: so an ``expTime`` further out would not keep a request alive any longer
+MAX_RECV_WINDOW_MS = 30_000
 
 
 def okx_client_order_id(intent_id: str) -> str:
@@ -83,6 +87,9 @@ class OkxVenue(RestVenue[SymbolSpec]):
         super().__init__(config, clock=clock, dlq=dlq)
         opts = config.options
         self.book_depth = int(opts.get("book_depth", "20"))
+        self.recv_window = recv_window_ms(
+            opts, maximum=MAX_RECV_WINDOW_MS, family=self.family, venue=self.name
+        )
         demo = opts.get("demo", "").lower() in ("1", "true", "yes")
         creds = config.credentials
         self._signer: Signer | None = (
@@ -92,6 +99,15 @@ class OkxVenue(RestVenue[SymbolSpec]):
         )
         self.limiter = RateLimiter(self.name, DEFAULT_RULES, clock=self.clock)
         self._inst_limiters: dict[str, RateLimiter] = {}
+
+    async def start(self) -> None:
+        await super().start()
+        await self.sync_time()  # expTime is set on the venue's clock
+
+    def request_validity(self) -> float:
+        """Every signed request carries ``expTime`` = venue now + ``recv_window``; OKX does
+        not process a place/amend that arrives later (sCode 50036)."""
+        return self.recv_window / 1000
 
     # -- plumbing --------------------------------------------------------------------
     def _inst_limiter(self, inst_id: str) -> RateLimiter:
@@ -133,7 +149,9 @@ class OkxVenue(RestVenue[SymbolSpec]):
                 if signer is None:
                     raise AuthError("okx: this request needs credentials", venue=self.name)
                 request_path = f"{path}?{query}" if query else path
-                headers = signer.headers(iso_ms(self.now_ms() / 1000), method, request_path, body)
+                now = self.now_ms()
+                headers = signer.headers(iso_ms(now / 1000), method, request_path, body,
+                                         exp_time_ms=now + self.recv_window)
             resp = await self.http.request(
                 method, path, query=query, body=body.encode() if body else None,
                 headers=headers, private=signed,

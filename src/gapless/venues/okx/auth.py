@@ -53,10 +53,17 @@ class Signer:
         mac.update(prehash.encode())
         return base64.b64encode(mac.digest()).decode()
 
-    def headers(self, timestamp: str, method: str, request_path: str, body: str = "") -> dict[str, str]:
+    def headers(
+        self, timestamp: str, method: str, request_path: str, body: str = "",
+        exp_time_ms: int | None = None,
+    ) -> dict[str, str]:
+        """``exp_time_ms``: the ``expTime`` header (venue-clock Unix ms), after which OKX
+        will not process a place/amend request; it is not part of the signature."""
         h = dict(self._base)
         h["OK-ACCESS-TIMESTAMP"] = timestamp
         h["OK-ACCESS-SIGN"] = self.sign(rest_prehash(timestamp, method, request_path, body))
+        if exp_time_ms is not None:
+            h["expTime"] = str(exp_time_ms)
         return h
 
     def ws_login(self, unix_seconds: str) -> dict[str, object]:

@@ -22,7 +22,8 @@ from gapless.model.errors import (
 RATE_CODES = frozenset({"50011", "50013", "50061", "50040"})
 UNKNOWN_CODES = frozenset({"50004", "50026", "51149"})
 UNAVAILABLE_CODES = frozenset({"50001"})
-TIMESTAMP_CODES = frozenset({"50102"})
+#: 50036: the place/amend arrived after its expTime, so OKX did not process it
+TIMESTAMP_CODES = frozenset({"50102", "50036"})
 AUTH_CODES = frozenset({"50100", "50101", "50103", "50104", "50105", "50106", "50107", "50108",
                         "50109", "50110", "50111", "50112", "50113", "50114", "50119", "50120"})
 FUNDS_CODES = frozenset({"51008", "51119", "51127", "51131"})
