@@ -40,6 +40,11 @@ def write(tmp_path: Path, text: str, name: str = "gapless.toml") -> Path:
     return p
 
 
+def private(path: Path, text: str) -> None:
+    path.write_text(text)
+    path.chmod(0o600)
+
+
 def test_load_with_credentials_file(tmp_path: Path) -> None:
     write_credentials(tmp_path / "creds.json", CREDS)
     cfg_path = write(
@@ -212,14 +217,14 @@ def test_credentials_file_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no entry 'kraken'") as ei:
         load_config(cfg)
     assert SECRET not in str(ei.value)
-    (tmp_path / "c.json").write_text('{"kraken": {"secret": "' + SECRET + '", oops}')
+    private(tmp_path / "c.json", '{"kraken": {"secret": "' + SECRET + '", oops}')
     with pytest.raises(ConfigError, match="not valid JSON") as ei:
         load_config(cfg)
     assert SECRET not in str(ei.value)
-    (tmp_path / "c.json").write_text("[1, 2]")
+    private(tmp_path / "c.json", "[1, 2]")
     with pytest.raises(ConfigError, match="JSON object"):
         load_config(cfg)
-    (tmp_path / "c.json").write_text('{"kraken": {"api_key": "k"}}')
+    private(tmp_path / "c.json", '{"kraken": {"api_key": "k"}}')
     with pytest.raises(ConfigError, match="lacks api_key or secret"):
         load_config(cfg)
 
@@ -307,3 +312,72 @@ def test_loaded_secrets_are_redacted_from_logs(tmp_path: Path) -> None:
                 logging.getLogger().removeHandler(h)
         structlog.reset_defaults()
         clear_secrets()
+
+
+# -- issue 7, defect 7: every bad config is a ConfigError at load, never later ------------
+VENUE = 'journal = "sqlite:///j.db"\n[venues.b]\ndriver = "binance"\n'
+
+
+@pytest.mark.parametrize(
+    ("line", "match"),
+    [
+        ('rest_url = "http://127.0.0.1:99999"', "not a valid URL: Port out of range"),
+        ('rest_url = "http://127.0.0.1:port"', "not a valid URL"),
+        ('rest_url = "http://[::1"', "not a valid URL"),
+        ('rest_url = "127.0.0.1:8000"', "must start with http:// or https://"),
+        ('rest_url = "htp:/bad"', "must start with http:// or https://"),
+        ('rest_url = "ws://127.0.0.1:1"', "must start with http://"),
+        ('rest_url = "http://"', "has no host"),
+        ('rest_url = "http://127.0.0.1:0"', "port 0"),
+        ('rest_url = "http://exa mple.com"', "spaces"),
+        ('rest_url = "http://h\\u0000x"', "control"),
+        ('rest_url = "http://h"\nws_url = "http://h"', r"ws_url .* must start with ws:// or wss://"),
+        ('rest_url = "http://h"\nrequest_timeout = nan', "request_timeout"),
+        ('rest_url = "http://h"\nrequest_timeout = inf', "request_timeout"),
+        ('rest_url = "http://h"\nrequest_timeout = 1e9', "request_timeout"),
+        ('rest_url = "http://h"\nrequest_timeout = -1', "request_timeout"),
+    ],
+)
+def test_malformed_urls_and_timeouts_fail_at_load(line: str, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        parse_config(VENUE + line + "\n", environ={})
+
+
+def test_url_with_userinfo_is_refused_without_echo() -> None:
+    with pytest.raises(ConfigError, match="must not carry credentials") as ei:
+        parse_config(VENUE + f'rest_url = "https://user:{SECRET}@h"\n', environ={})
+    assert SECRET not in str(ei.value)
+
+
+def test_good_urls_load() -> None:
+    cfg = parse_config(VENUE + 'rest_url = "https://api.example.com:443/v3"\n'
+                       'ws_url = "wss://stream.example.com/ws"\n')
+    assert cfg.venues["b"].ws_url == "wss://stream.example.com/ws"
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o660, 0o644, 0o666, 0o710, 0o601])
+def test_credentials_readable_by_others_are_refused_like_ssh(tmp_path: Path, mode: int) -> None:
+    write_credentials(tmp_path / "creds.json", CREDS)
+    (tmp_path / "creds.json").chmod(mode)
+    cfg = write(tmp_path, VENUE + 'credentials_file = "creds.json"\ncredentials_entry = "binance"\n')
+    with pytest.raises(ConfigError, match=f"mode {mode:04o}") as ei:
+        load_config(cfg)
+    assert f"chmod 600 {tmp_path / 'creds.json'}" in str(ei.value)
+    assert SECRET not in str(ei.value)
+    (tmp_path / "creds.json").chmod(0o400)  # owner-only, even read-only, is fine
+    assert load_config(cfg).venues["b"].credentials.secret == SECRET
+
+
+def test_credentials_path_that_is_a_directory_or_has_a_nul(tmp_path: Path) -> None:
+    cfg = write(tmp_path, VENUE + 'credentials_file = "."\n')
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_config(cfg)
+    cfg = write(tmp_path, VENUE + 'credentials_file = "a\\u0000b"\n')
+    with pytest.raises(ConfigError, match="cannot read credentials file"):
+        load_config(cfg)
+
+
+@pytest.mark.parametrize("name", ['""', '" b"', '"a\\nb"'])
+def test_odd_venue_names_are_refused(name: str) -> None:
+    with pytest.raises(ConfigError, match="venue name"):
+        parse_config(f'journal = "sqlite:///j.db"\n[venues.{name}]\ndriver = "x"\nrest_url = "http://h"\n')

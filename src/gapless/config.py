@@ -24,11 +24,14 @@ keys are refused, and no error message ever contains a secret value.
 
 from __future__ import annotations
 
+import math
 import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 import orjson
@@ -45,6 +48,8 @@ _ENV_KEYS = {"api_key_env": "api_key", "secret_env": "secret", "passphrase_env":
 _STR_KEYS = ("driver", "rest_url", "ws_url", "exchange", "credentials_file", "credentials_entry")
 _VENUE_KEYS = frozenset({*_STR_KEYS, *_ENV_KEYS, "request_timeout", "options"})
 _TOP_KEYS = frozenset({"journal", "venues"})
+_URL_SCHEMES = {"rest_url": ("http", "https"), "ws_url": ("ws", "wss")}
+MAX_REQUEST_TIMEOUT = 3600.0  # an hour: beyond it a "timeout" is a hang
 
 
 class GaplessConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -60,8 +65,8 @@ def load_config(path: str | os.PathLike[str]) -> GaplessConfig:
         raw = p.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"config file {p} does not exist") from None
-    except OSError as e:
-        raise ConfigError(f"cannot read config file {p}: {e.strerror or e}") from None
+    except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
+        raise ConfigError(f"cannot read config file {p}: {getattr(e, 'strerror', None) or e}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -106,6 +111,8 @@ def parse_config(
     venues: dict[str, VenueConfig] = {}
     cred_cache: dict[Path, dict[str, Any]] = {}
     for name, table in venues_raw.items():
+        if not name or not name.isprintable() or name != name.strip():
+            raise ConfigError(f"{source}: venue name {name!r} must be printable, without surrounding spaces")
         if not isinstance(table, dict):
             raise ConfigError(f"{source}: venues.{name} must be a table")
         venues[name] = _venue(name, table, base, source, env, cred_cache)
@@ -154,8 +161,15 @@ def _venue(
         if k in t and not isinstance(t[k], str):
             raise ConfigError(f"{source}: {where}.{k} must be a string")
     timeout = t.get("request_timeout", 10.0)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        raise ConfigError(f"{source}: {where}.request_timeout must be a positive number")
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not (math.isfinite(timeout) and 0 < timeout <= MAX_REQUEST_TIMEOUT)
+    ):
+        raise ConfigError(
+            f"{source}: {where}.request_timeout must be a positive number of seconds "
+            f"(at most {MAX_REQUEST_TIMEOUT:g})"
+        )
     options_raw = t.get("options", {})
     if not isinstance(options_raw, dict) or not all(
         isinstance(v, str) for v in options_raw.values()
@@ -205,6 +219,9 @@ def _venue(
 
     if not rest_url:
         raise ConfigError(f"{source}: {where}: missing `rest_url`")
+    _check_url(rest_url, "rest_url", source, where)
+    if ws_url:
+        _check_url(ws_url, "ws_url", source, where)
     for s in (creds.api_key, creds.secret, creds.passphrase):
         register_secret(s)
     return VenueConfig(
@@ -218,20 +235,50 @@ def _venue(
     )
 
 
+def _check_url(url: str, key: str, source: str, where: str) -> None:
+    """A malformed URL is a config error now, not an *unknown* outcome at the first send."""
+    schemes = _URL_SCHEMES[key]
+    shown = repr(url) if len(url) <= 200 else repr(url[:197] + "...")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError when not a number in 0..65535
+    except ValueError as e:
+        raise ConfigError(f"{source}: {where}.{key} {shown} is not a valid URL: {e}") from None
+    if parts.username is not None or parts.password is not None:
+        # never echoed: whatever sits before the @ may be a secret
+        raise ConfigError(
+            f"{source}: {where}.{key} must not carry credentials (user:password@); "
+            "use credentials_file or *_env keys"
+        )
+    problem = None
+    if parts.scheme.lower() not in schemes:
+        problem = f"must start with {' or '.join(s + '://' for s in schemes)}"
+    elif not parts.hostname:
+        problem = "has no host"
+    elif port == 0:
+        problem = "has port 0"
+    elif any(ch.isspace() or not ch.isprintable() for ch in url) or not url.isascii():
+        problem = "contains spaces, control or non-ASCII characters"
+    if problem:
+        raise ConfigError(f"{source}: {where}.{key} {shown} {problem}")
+
+
 def _credentials_entry(
     path: Path, entry: str, source: str, where: str, cache: dict[Path, dict[str, Any]]
 ) -> Mapping[str, Any]:
     data = cache.get(path)
     if data is None:
         try:
+            _check_private(path, source, where)
             raw = path.read_bytes()
         except FileNotFoundError:
             raise ConfigError(
                 f"{source}: {where}: credentials file {path} does not exist"
             ) from None
-        except OSError as e:
+        except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
             raise ConfigError(
-                f"{source}: {where}: cannot read credentials file {path}: {e.strerror or e}"
+                f"{source}: {where}: cannot read credentials file {path}: "
+                f"{getattr(e, 'strerror', None) or e}"
             ) from None
         try:
             loaded = orjson.loads(raw)
@@ -256,6 +303,22 @@ def _credentials_entry(
     if not isinstance(value, dict):
         raise ConfigError(f"{source}: {where}: entry {entry!r} in {path} must be a JSON object")
     return value
+
+
+def _check_private(path: Path, source: str, where: str) -> None:
+    """Refuse a credentials file others may read, as ssh does for a private key."""
+    if os.name != "posix":
+        return
+    st = path.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"{source}: {where}: credentials file {path} is not a regular file")
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & 0o077:
+        raise ConfigError(
+            f"{source}: {where}: credentials file {path} is accessible by group or others "
+            f"(mode {mode:04o}); it holds secrets, so gapless refuses it. "
+            f"Fix with: chmod 600 {path}"
+        )
 
 
 def _opt_str(entry: Mapping[str, Any], key: str, source: str, where: str) -> str:
