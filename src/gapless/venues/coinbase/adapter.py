@@ -30,7 +30,7 @@ from gapless.transport.ratelimit import Priority, RateLimiter
 from gapless.transport.ws import Reconnected as WsReconnected
 from gapless.transport.ws import WsConnection
 from gapless.venues.base import PrivateEvent, VenueConfig
-from gapless.venues.coinbase.auth import JwtSigner
+from gapless.venues.coinbase.auth import TOKEN_LIFETIME_S, JwtSigner
 from gapless.venues.coinbase.book import (
     BookGap,
     LocalBook,
@@ -60,6 +60,7 @@ from gapless.venues.coinbase.translate import (
     report_from_order,
 )
 from gapless.venues.coinbase.userstream import UserStream
+from gapless.venues.common.options import int_option, recv_window_ms
 from gapless.venues.common.venue import RestVenue
 
 BASE = "/api/v3/brokerage"
@@ -77,8 +78,9 @@ RESYNC_THRESHOLD_S = 5.0
 
 
 class CoinbaseVenue(RestVenue[Instrument]):
-    """Coinbase Advanced Trade; symbols resolve through ``instrument()`` (no extra spec),
-    and the clock offset (float seconds) is re-measured only after a 401."""
+    """Coinbase Advanced Trade; symbols resolve through ``instrument()`` (no extra spec).
+    The clock offset (float seconds) is measured at start and again after a 401, so every
+    JWT's ``nbf``/``exp`` are on the venue's clock."""
 
     family = "coinbase"
 
@@ -86,20 +88,39 @@ class CoinbaseVenue(RestVenue[Instrument]):
                  dlq: DeadLetterQueue | None = None) -> None:
         super().__init__(config, clock=clock, dlq=dlq)
         opts = config.options
-        self.book_depth = int(opts.get("book_depth", "50"))
-        self.list_limit = int(opts.get("list_limit", "250"))
+        fam, name = self.family, self.name
+        self.book_depth = int_option(opts, "book_depth", 50, low=1, high=10_000, family=fam,
+                                     venue=name)
+        self.list_limit = int_option(opts, "list_limit", 250, low=1, high=250, family=fam,
+                                     venue=name)
+        # the JWT's life is the request's validity bound; JWT times are whole seconds, so
+        # a window of 2500 ms signs (and promises) 3 s
+        recv_ms = recv_window_ms(opts, maximum=TOKEN_LIFETIME_S * 1000, family=fam, venue=name)
+        self.token_lifetime = -(-recv_ms // 1000)
         self.jwt_host = opts.get("jwt_host") or urlsplit(config.rest_url).netloc
         self.ws_url = config.ws_url or ""  # used as configured (no trailing-slash trim)
         self.user_ws_url = opts.get("user_ws_url") or config.ws_url
         creds = config.credentials
         self._time_offset = 0.0
         self._signer: JwtSigner | None = (
-            JwtSigner(creds.api_key, creds.secret, now=self._venue_time) if creds.secret else None
+            JwtSigner(creds.api_key, creds.secret, now=self._venue_time,
+                      lifetime=self.token_lifetime) if creds.secret else None
         )
         self.limits = CoinbaseLimits()
         self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
         self._ids: dict[str, str] = {}  # client order id -> venue order id
         self._cids: dict[str, str] = {}  # venue order id -> client order id
+
+    def request_validity(self) -> float:
+        """The venue runs a request only while ``nbf <= now < exp`` on its clock, and every
+        private request is signed with ``exp = nbf + token_lifetime``, ``nbf`` = the
+        venue-corrected now rounded down: no request executes later than this after
+        being signed (short of clock error since the offset was measured)."""
+        return float(self.token_lifetime)
+
+    async def start(self) -> None:
+        await super().start()
+        await self._resync_clock()  # best effort: sign on the venue's clock from the start
 
     # -- plumbing --------------------------------------------------------------------
     def _venue_time(self) -> float:
@@ -140,6 +161,8 @@ class CoinbaseVenue(RestVenue[Instrument]):
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _resync_clock(self) -> bool:
+        """Measure the venue's clock; True if our offset was off by enough that a 401 was
+        likely a token outside ``nbf``/``exp`` (worth re-signing once)."""
         try:
             t0 = self.clock.time()
             body = await self._request("GET", f"{BASE}/time", endpoint="time", private=False)
@@ -151,10 +174,9 @@ class CoinbaseVenue(RestVenue[Instrument]):
         except ValueError:
             return False
         offset = server - (t0 + t1) / 2
-        if abs(offset - self._time_offset) < RESYNC_THRESHOLD_S:
-            return False
-        self._time_offset = offset
-        return True
+        moved = abs(offset - self._time_offset) >= RESYNC_THRESHOLD_S
+        self._time_offset = offset  # always adopted: the JWT's exp is the validity bound
+        return moved
 
     async def sync_time(self) -> None:
         await self._resync_clock()
