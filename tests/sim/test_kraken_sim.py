@@ -205,3 +205,37 @@ async def test_ws_executions_and_admin(ksim: RunningSim, http: aiohttp.ClientSes
     async with http.get(ksim.rest_url + "/__sim/state") as resp:
         state = await resp.json()
     assert state["venue"] == "kraken" and state["orders"][0]["client_id"] == "mkt-1"
+
+
+async def test_an_overtaken_add_order_is_refused_and_creates_nothing(
+        ksim: RunningSim, http: aiohttp.ClientSession) -> None:
+    """The nonce rule judged at arrival: a create signed before a query that the venue has
+    already answered arrives with a lower nonce, is refused, and no order exists."""
+    early, late = next(_nonces), next(_nonces)
+    assert (await private(http, ksim, "OpenOrders", nonce=late))[1]["error"] == []
+    order = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "price": "50000.0",
+             "volume": "0.01", "cl_ord_id": "overtaken"}
+    assert (await private(http, ksim, "AddOrder", order, nonce=early))[1] == {
+        "error": ["EAPI:Invalid nonce"]}
+    assert ksim.exchange.user_orders() == []
+    # equal to the last accepted one is refused too (no nonce window by default)
+    assert (await private(http, ksim, "AddOrder", order, nonce=late))[1]["error"] == [
+        "EAPI:Invalid nonce"]
+    assert ksim.exchange.user_orders() == []
+
+
+async def test_a_nonce_window_lets_a_lower_nonce_in_once(http: aiohttp.ClientSession) -> None:
+    s = await start_venue_sim("kraken", host="127.0.0.1", port=0, seed=1, tick_interval=0,
+                              nonce_window=100)
+    try:
+        assert (await private(http, s, "Balance", nonce=1000))[1]["error"] == []
+        assert (await private(http, s, "Balance", nonce=950))[1]["error"] == []  # in the window
+        assert (await private(http, s, "Balance", nonce=950))[1]["error"] == [
+            "EAPI:Invalid nonce"]  # but never twice
+        assert (await private(http, s, "Balance", nonce=1000))[1]["error"] == [
+            "EAPI:Invalid nonce"]
+        assert (await private(http, s, "Balance", nonce=900))[1]["error"] == [
+            "EAPI:Invalid nonce"]  # below the window
+        assert (await private(http, s, "Balance", nonce=1001))[1]["error"] == []
+    finally:
+        await s.stop()
