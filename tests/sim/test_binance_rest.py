@@ -131,6 +131,25 @@ async def test_error_bodies(sim: RunningSim, http: aiohttp.ClientSession) -> Non
     assert r.status == 400 and (await r.json())["code"] == -1125
 
 
+async def test_recv_window_bounds_a_create_on_arrival(sim: RunningSim,
+                                                       http: aiohttp.ClientSession) -> None:
+    """A create signed 1 s before it arrives: refused under recvWindow=500 (-1021, nothing
+    placed), accepted under 5000; a recvWindow over 60000 is refused (-1131)."""
+    mid = sim.liquidity.mids["BTC/USDT"]
+    order = (f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001"
+             f"&price={(mid * D('0.9')).quantize(D('0.01'))}&newClientOrderId=rw-1")
+    ts = sim.exchange.time_ms() - 1000
+    st, body, _ = await signed(http, sim, "POST", "/api/v3/order", order + "&recvWindow=500", ts=ts)
+    assert (st, body) == (400, {"code": -1021,
+                                "msg": "Timestamp for this request is outside of the recvWindow."})
+    assert not sim.exchange.user_orders()
+    st, body, _ = await signed(http, sim, "POST", "/api/v3/order", order + "&recvWindow=60001")
+    assert (st, body["code"]) == (400, -1131)
+    st, body, _ = await signed(http, sim, "POST", "/api/v3/order", order + "&recvWindow=5000", ts=ts)
+    assert st == 200 and body["status"] == "NEW"
+    assert [o.client_id for o in sim.exchange.user_orders()] == ["rw-1"]
+
+
 async def test_auth_failures(sim: RunningSim, http: aiohttp.ClientSession) -> None:
     st, body, _ = await signed(http, sim, "GET", "/api/v3/account", ts=int(time.time() * 1000) - 10_000)
     assert (st, body["code"]) == (400, -1021)

@@ -32,11 +32,11 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def signed(sim: RunningSim, payload: str, *, ts: int | None = None, secret: str | None = None,
-           key: str | None = None) -> dict[str, str]:
+           key: str | None = None, recv: str = "5000") -> dict[str, str]:
     t = str(ts if ts is not None else int(time.time() * 1000))
     k = key or sim.api_key
-    return {"X-BAPI-API-KEY": k, "X-BAPI-TIMESTAMP": t, "X-BAPI-RECV-WINDOW": "5000",
-            "X-BAPI-SIGN": auth.sign(secret or sim.secret, t + k + "5000" + payload),
+    return {"X-BAPI-API-KEY": k, "X-BAPI-TIMESTAMP": t, "X-BAPI-RECV-WINDOW": recv,
+            "X-BAPI-SIGN": auth.sign(secret or sim.secret, t + k + recv + payload),
             "Content-Type": "application/json"}
 
 
@@ -70,6 +70,21 @@ async def test_auth_failures(bybit_sim: RunningSim, http: aiohttp.ClientSession)
     bybit_sim.faults.clock_skew_ms = -30_000  # the venue runs behind: we look ahead
     bad, _ = await get(http, bybit_sim, "/v5/account/wallet-balance", q)
     assert bad["retCode"] == 10002
+
+
+async def test_recv_window_bounds_a_create_on_arrival(bybit_sim: RunningSim,
+                                                       http: aiohttp.ClientSession) -> None:
+    """A create signed 1 s before it arrives: refused under a 500 ms window (10002, nothing
+    placed), accepted under the default 5000 ms one."""
+    base = {"category": "spot", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
+            "qty": "0.001", "price": "50000", "orderLinkId": "rw-1"}
+    ts = bybit_sim.exchange.time_ms() - 1000
+    late, _ = await post(http, bybit_sim, "/v5/order/create", base, ts=ts, recv="500")
+    assert late["retCode"] == 10002 and "recv_window[500]" in late["retMsg"]
+    assert not bybit_sim.exchange.user_orders()
+    ok, _ = await post(http, bybit_sim, "/v5/order/create", base, ts=ts)
+    assert ok["retCode"] == 0
+    assert [o.client_id for o in bybit_sim.exchange.user_orders()] == ["rw-1"]
 
 
 async def test_order_codes_and_rate_limit(bybit_sim: RunningSim,

@@ -45,7 +45,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 async def call(http: aiohttp.ClientSession, sim: RunningSim, method: str, path: str,
                body: Any = None, *, secret: str | None = None, key: str | None = None,
                passphrase: str | None = None, ts_ms: int | None = None,
-               drop: tuple[str, ...] = ()) -> tuple[int, Any]:
+               drop: tuple[str, ...] = (), extra: dict[str, str] | None = None) -> tuple[int, Any]:
     raw = json.dumps(body) if body is not None else ""
     ts = _iso(ts_ms if ts_ms is not None else int(time.time() * 1000))
     headers = {
@@ -58,6 +58,7 @@ async def call(http: aiohttp.ClientSession, sim: RunningSim, method: str, path: 
     }
     for h in drop:
         headers.pop(h)
+    headers.update(extra or {})
     async with http.request(method, sim.rest_url + path, data=raw or None, headers=headers) as r:
         return r.status, await r.json()
 
@@ -123,6 +124,33 @@ async def test_orders_batch_post_only_and_limits(okx: RunningSim, http: aiohttp.
     okx.faults.weight_limit = 0
     async with http.get(okx.rest_url + "/api/v5/public/time") as r:
         assert r.status == 429 and (await r.json())["code"] == "50011"
+
+
+async def test_exp_time_is_enforced_on_arrival(okx: RunningSim, http: aiohttp.ClientSession) -> None:
+    """A place whose ``expTime`` passed before it arrived is not processed (sCode 50036);
+    one still within it is placed; a malformed expTime is a parameter error."""
+    ex = okx.exchange
+    (bid, _), _ = ex.best_bid_ask("BTC/USDT")  # type: ignore[misc]
+    one = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit",
+           "px": str(bid - 100), "sz": "0.001", "clOrdId": "e1"}
+    now = ex.time_ms()
+    past = {"expTime": str(now - 1)}
+    status, body = await call(http, okx, "POST", "/api/v5/trade/order", one, extra=past)
+    assert (status, body["code"], body["msg"]) == (200, "1", "All operations failed")
+    assert body["data"][0]["sCode"] == "50036" and body["data"][0]["ordId"] == ""
+    batch = [{**one, "clOrdId": "e2"}, {**one, "clOrdId": "e3"}]
+    _, body = await call(http, okx, "POST", "/api/v5/trade/batch-orders", batch, extra=past)
+    assert body["code"] == "1" and [d["sCode"] for d in body["data"]] == ["50036", "50036"]
+    assert not ex.user_orders()  # nothing was placed
+    for bad in ("soon", "-5", "1.5"):
+        status, body = await call(http, okx, "POST", "/api/v5/trade/order", one,
+                                  extra={"expTime": bad})
+        assert (status, body["code"]) == (400, "51000"), bad
+    assert not ex.user_orders()
+    future = {"expTime": str(ex.time_ms() + 5_000)}
+    _, body = await call(http, okx, "POST", "/api/v5/trade/order", one, extra=future)
+    assert body["code"] == "0" and body["data"][0]["sCode"] == "0"
+    assert [o.client_id for o in ex.user_orders()] == ["e1"]
 
 
 async def test_public_ws_books_ping_heartbeat_idle(okx: RunningSim, http: aiohttp.ClientSession) -> None:
