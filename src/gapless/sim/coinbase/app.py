@@ -1,4 +1,5 @@
-"""Coinbase Advanced Trade skin: REST ``/api/v3/brokerage`` + the ``/v2`` routes ccxt uses.
+"""Coinbase Advanced Trade skin: REST ``/api/v3/brokerage`` + the ``/v2`` routes ccxt uses
+(those and the balances live in ``funds.py``).
 
 Wire facts follow the shared venue notes (§4): JWT bearer auth on every private request,
 ``order_configuration`` variants, HTTP 200 + ``success:false`` order rejects, UUID order
@@ -41,6 +42,7 @@ from ..faultware import abort_connection, make_fault_middleware
 from . import errors
 from .auth import AuthFailure, CdpKey, new_ed25519_key, new_es256_key, verify_jwt
 from .errors import CoinbaseError
+from .funds import CRYPTO_NAMES, FIAT, FundsRoutes
 from .limits import Limits
 from .streams import StreamHub
 from .wire import fmt, iso, status_of
@@ -48,8 +50,6 @@ from .wire import fmt, iso, status_of
 PREFIX = "/api/v3/brokerage"
 DEC_RE = re.compile(r"^[0-9]{1,20}(\.[0-9]{1,20})?$")
 CLIENT_ID_MAX = 128
-FIAT = {"USD": "US Dollar", "EUR": "Euro"}
-CRYPTO_NAMES = {"BTC": "Bitcoin", "ETH": "Ethereum", "USDT": "Tether", "USDC": "USD Coin"}
 
 CONFIG_TIF = {"limit_limit_gtc": "GOOD_UNTIL_CANCELLED", "limit_limit_fok": "FILL_OR_KILL",
               "sor_limit_ioc": "IMMEDIATE_OR_CANCEL", "market_market_ioc": "IMMEDIATE_OR_CANCEL"}
@@ -64,7 +64,7 @@ class DropResponse(Exception):
 Handler = Callable[[web.Request, dict[str, Any], str | None], Awaitable[Any]]
 
 
-class CoinbaseSkin:
+class CoinbaseSkin(FundsRoutes):
     venue = "coinbase"
 
     def __init__(self, *, seed: int = 1, tick_interval: float = 1.0,
@@ -335,41 +335,12 @@ class CoinbaseSkin:
         return value
 
     @staticmethod
-    def _first(params: dict[str, Any], name: str) -> str | None:
-        v = params.get(name)
-        if isinstance(v, list):
-            return v[0] if v else None
-        return v
-
-    @staticmethod
     def _many(params: dict[str, Any], *names: str) -> list[str]:
         out: list[str] = []
         for n in names:
             for v in params.get(n, []) or []:
                 out.extend(x for x in str(v).split(",") if x)
         return out
-
-    def _limit(self, params: dict[str, Any], default: int, cap: int) -> int:
-        raw = self._first(params, "limit")
-        if raw in (None, ""):
-            return default
-        try:
-            n = int(raw)
-        except ValueError:
-            raise errors.invalid_argument("limit must be an integer") from None
-        if n <= 0:
-            return default
-        return min(n, cap)
-
-    @staticmethod
-    def _cursor(params: dict[str, Any]) -> int:
-        raw = CoinbaseSkin._first(params, "cursor")
-        if not raw:
-            return 0
-        try:
-            return max(0, int(raw))
-        except ValueError:
-            raise errors.invalid_argument("cursor is invalid") from None
 
     # ------------------------------------------------------------ endpoints
     async def time(self, request: web.Request, p: dict[str, Any], a: str | None) -> Any:
@@ -581,101 +552,6 @@ class CoinbaseSkin:
         page = fills[start:start + limit]
         more = start + limit < len(fills)
         return {"fills": page, "cursor": str(start + limit) if more else ""}
-
-    def _assets(self, a: str) -> list[tuple[str, Decimal, Decimal]]:
-        acc = self.exchange.account(a)
-        names = set(acc.free) | set(acc.locked)
-        for spec in self.exchange.specs.values():
-            names.update((spec.base, spec.quote))
-        return [(n, acc.free[n], acc.locked[n]) for n in sorted(names)]
-
-    def _account_uuid(self, asset: str) -> str:
-        return str(uuid.uuid5(uuid.UUID(self.user_id), asset))
-
-    async def accounts(self, request: web.Request, p: dict[str, Any], a: str | None) -> Any:
-        assert a is not None
-        rows = []
-        created = iso(0)
-        for asset, free, locked in self._assets(a):
-            rows.append({
-                "uuid": self._account_uuid(asset), "name": f"{asset} Wallet", "currency": asset,
-                "available_balance": {"value": fmt(free), "currency": asset},
-                "default": True, "active": True, "created_at": created, "updated_at": created,
-                "deleted_at": None,
-                "type": "ACCOUNT_TYPE_FIAT" if asset in FIAT else "ACCOUNT_TYPE_CRYPTO",
-                "ready": True, "hold": {"value": fmt(locked), "currency": asset},
-                "retail_portfolio_id": self.portfolio_id,
-            })
-        start, limit = self._cursor(p), self._limit(p, 49, 250)
-        page = rows[start:start + limit]
-        more = start + limit < len(rows)
-        return {"accounts": page, "has_next": more, "cursor": str(start + limit) if more else "",
-                "size": len(page)}
-
-    async def transaction_summary(self, request: web.Request, p: dict[str, Any], a: str | None) -> Any:
-        return {
-            "total_volume": 0, "total_fees": 0,
-            "fee_tier": {"pricing_tier": "Advanced 1", "usd_from": "0", "usd_to": "1000",
-                         "taker_fee_rate": fmt(self.exchange.taker_fee),
-                         "maker_fee_rate": fmt(self.exchange.maker_fee),
-                         "aop_from": "", "aop_to": ""},
-            "margin_rate": None, "goods_and_services_tax": None,
-            "advanced_trade_only_volume": 0, "advanced_trade_only_fees": 0,
-            "coinbase_pro_volume": 0, "coinbase_pro_fees": 0, "total_balance": "",
-            "has_promo_fee": False,
-        }
-
-    # ------------------------------------------------------------------ v2
-    async def v2_time(self, request: web.Request, p: dict[str, Any], a: str | None) -> Any:
-        ms = self.exchange.time_ms()
-        return {"data": {"iso": iso(ms)[:19] + "Z", "epoch": ms // 1000}}
-
-    def _all_assets(self) -> list[str]:
-        names: set[str] = set()
-        for spec in self.exchange.specs.values():
-            names.update((spec.base, spec.quote))
-        return sorted(names)
-
-    async def v2_currencies(self, request: web.Request, p: dict[str, Any], a: str | None) -> Any:
-        return {"data": [{"id": c, "name": n, "min_size": "0.01"} for c, n in FIAT.items()]}
-
-    async def v2_crypto(self, request: web.Request, p: dict[str, Any], a: str | None) -> Any:
-        data = []
-        for i, c in enumerate(a for a in self._all_assets() if a not in FIAT):
-            data.append({"asset_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"coinbase-asset/{c}")),
-                         "code": c, "name": CRYPTO_NAMES.get(c, c), "color": "#000000",
-                         "sort_index": i, "exponent": 8, "type": "crypto",
-                         "address_regex": "^.+$"})
-        return {"data": data}
-
-    async def v2_rates(self, request: web.Request, p: dict[str, Any], a: str | None) -> Any:
-        rates: dict[str, str] = {"USD": "1"}
-        for sym, mid in self.liquidity.mids.items():
-            spec = self.exchange.specs[sym]
-            if spec.quote == "USD" and mid > 0:
-                rates[spec.base] = fmt((1 / mid).quantize(Decimal("0.000000000001")))
-        rates.setdefault("USDT", "1")
-        return {"data": {"currency": "USD", "rates": rates}}
-
-    async def v2_accounts(self, request: web.Request, p: dict[str, Any], a: str | None) -> Any:
-        assert a is not None
-        data = []
-        created = iso(0)[:19] + "Z"
-        for asset, free, locked in self._assets(a):
-            data.append({
-                "id": self._account_uuid(asset), "name": f"{asset} Wallet", "primary": True,
-                "type": "fiat" if asset in FIAT else "wallet",
-                "currency": {"code": asset, "name": FIAT.get(asset, CRYPTO_NAMES.get(asset, asset)),
-                             "type": "fiat" if asset in FIAT else "crypto"},
-                "balance": {"amount": fmt(free + locked), "currency": asset},
-                "created_at": created, "updated_at": created, "resource": "account",
-                "resource_path": f"/v2/accounts/{self._account_uuid(asset)}",
-                "allow_deposits": True, "allow_withdrawals": True,
-            })
-        return {"pagination": {"ending_before": None, "starting_after": None, "limit": 250,
-                               "order": "desc", "previous_uri": None, "next_uri": None},
-                "data": data}
-
 
 
 def build(*, seed: int = 1, **options: Any) -> VenueSim:
