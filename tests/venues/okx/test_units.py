@@ -48,6 +48,7 @@ from gapless.venues.okx.userstream import parse_private_message
         ("50004", 400, True, ServerError, Outcome.UNKNOWN),
         ("50026", 500, False, ServerError, Outcome.UNKNOWN),
         ("50102", 401, True, TimestampRejected, Outcome.REJECTED),
+        ("50036", 200, True, TimestampRejected, Outcome.REJECTED),  # arrived after expTime
         ("50111", 401, False, AuthError, Outcome.REJECTED),
         ("50113", 401, False, AuthError, Outcome.REJECTED),
         ("50105", 401, False, AuthError, Outcome.REJECTED),
@@ -76,6 +77,18 @@ def test_error_table(code: str, status: int, mutating: bool, cls: type, outcome:
 )
 def test_unparseable_error_bodies(status: int, mutating: bool, cls: type) -> None:
     assert type(map_http_error(status, b"<html>", mutating=mutating)) is cls
+
+
+def test_exp_time_header_is_not_signed() -> None:
+    from gapless.venues.okx.auth import Signer
+
+    signer = Signer("k", "22582BD0CFF14C41EDBF1AB98506286D", "p")
+    ts, path = "2020-12-08T09:08:57.715Z", "/api/v5/account/balance?ccy=BTC"
+    plain = signer.headers(ts, "GET", path)
+    with_exp = signer.headers(ts, "GET", path, exp_time_ms=1607418542715)
+    assert "expTime" not in plain and with_exp["expTime"] == "1607418542715"
+    assert with_exp["OK-ACCESS-SIGN"] == plain["OK-ACCESS-SIGN"] == (
+        "HiZhvSfMtWJA3uUIVXV3a/bSXNPCWvYFXoGCVS8V4zY=")  # vector D1
 
 
 def test_client_ids() -> None:
