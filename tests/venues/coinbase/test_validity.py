@@ -47,6 +47,15 @@ def test_bad_recv_window_is_a_config_error_naming_the_option(value: str) -> None
         create_venue(config)
 
 
+@pytest.mark.parametrize(("option", "value"), [("book_depth", "x"), ("book_depth", "0"),
+                                               ("list_limit", "-1"), ("list_limit", "1001")])
+def test_other_bad_numeric_options_are_config_errors(option: str, value: str) -> None:
+    config = coinbase_config(_FakeSim())
+    config = msgspec.structs.replace(config, options={**config.options, option: value})
+    with pytest.raises(ConfigError, match=option):
+        create_venue(config)
+
+
 @pytest.mark.parametrize(("value", "seconds"), [(None, 5.0), ("1000", 1.0), ("120000", 120.0),
                                                 ("2500", 3.0), ("1", 1.0)])
 def test_request_validity_is_the_signed_lifetime(value: str | None, seconds: float) -> None:

@@ -91,7 +91,7 @@ class CoinbaseVenue(RestVenue[Instrument]):
         fam, name = self.family, self.name
         self.book_depth = int_option(opts, "book_depth", 50, low=1, high=10_000, family=fam,
                                      venue=name)
-        self.list_limit = int_option(opts, "list_limit", 250, low=1, high=250, family=fam,
+        self.list_limit = int_option(opts, "list_limit", 250, low=1, high=1000, family=fam,
                                      venue=name)
         # the JWT's life is the request's validity bound; JWT times are whole seconds, so
         # a window of 2500 ms signs (and promises) 3 s
