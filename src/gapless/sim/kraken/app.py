@@ -16,7 +16,8 @@ from ..faultware import make_fault_middleware
 from .auth import KeyStore
 from .limits import Limits
 from .names import kraken_symbols
-from .rest import MAKER_FEE, TAKER_FEE, KrakenState, RestApi
+from .rest import MAKER_FEE, TAKER_FEE, RestApi
+from .state import KrakenState
 from .ws import WsApi
 
 

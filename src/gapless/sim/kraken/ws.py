@@ -17,7 +17,7 @@ from ..core.exchange import Exchange
 from ..core.faults import Faults
 from ..core.models import BUY, CANCELED, EXPIRED, FILLED, MARKET, NEW, BookDelta, Event, OrderEvent
 from .checksum import book_checksum
-from .rest import KrakenState
+from .state import KrakenState
 
 DEPTHS = (10, 25, 100, 500, 1000)
 
