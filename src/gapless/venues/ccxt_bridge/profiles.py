@@ -86,6 +86,9 @@ PROFILES: dict[str, Profile] = {
         id_pattern=r"[A-Za-z0-9]{1,32}",
         id_max=32,
         options={**_SPOT_MARKETS, "fetchCurrencies": False},
+        #: expTime has no documented maximum, but OKX refuses a timestamp ~30 s off its
+        #: clock anyway; the native adapter's cap
+        recv_window_max_ms=30000,
     ),
     "bybit": Profile(
         create_param="orderLinkId",
@@ -97,6 +100,7 @@ PROFILES: dict[str, Profile] = {
         id_alphabet="dash",
         options={**_SPOT_MARKETS, "fetchCurrencies": False},
         recv_window_option="recvWindow",  # X-BAPI-RECV-WINDOW
+        recv_window_max_ms=60000,  # none documented: the native adapter's (Binance's) cap
     ),
     "kraken": Profile(
         create_param="cl_ord_id",

@@ -11,26 +11,18 @@ option and :meth:`Quirks.sign_validity` sets it; exchanges whose bound ccxt does
 
 from __future__ import annotations
 
-import re
-
-from gapless.model.errors import ConfigError
 from gapless.venues.base import VenueConfig
+from gapless.venues.common.options import recv_window_ms as _parse
 
-DEFAULT_MS = 5000
-#: where a venue documents no maximum: a day keeps a typo from meaning "for ever"
-NO_DOCUMENTED_MAX_MS = 86_400_000
+#: where the venue documents no maximum (and the option is ignored: Kraken, exchanges
+#: without a bound): any whole number the shared option parser accepts
+NO_DOCUMENTED_MAX_MS = 10**12 - 1
 
 
 def recv_window_ms(config: VenueConfig, max_ms: int | None) -> int:
     """The ``recv_window`` option (ms, default 5000) as a whole number in 1..``max_ms``;
-    anything else is a ``ConfigError`` naming the option, raised at construction."""
-    raw = config.options.get("recv_window", str(DEFAULT_MS))
-    top = max_ms if max_ms is not None else NO_DOCUMENTED_MAX_MS
-    text = raw.strip() if isinstance(raw, str) else ""
-    # ASCII digits only: no signs, exponents, fractions, "_" separators or other scripts
-    if not re.fullmatch(r"[0-9]{1,12}", text) or not 0 < int(text) <= top:
-        raise ConfigError(
-            f"venue {config.name!r}: option recv_window must be a whole number of "
-            f"milliseconds from 1 to {top}, got {str(raw)[:40]!r}"
-        )
-    return int(text)
+    anything else is a ``ConfigError`` naming the option, raised at construction (the
+    same rule and message as the native adapters)."""
+    return _parse(config.options, maximum=max_ms or NO_DOCUMENTED_MAX_MS,
+                  family=f"ccxt {config.options.get('exchange', '').strip()}",
+                  venue=config.name)

@@ -1,0 +1,260 @@
+"""The bridge's request validity bound (issue 7, defect 1): the uniform ``recv_window``
+option becomes the bound ccxt signs with, ``request_validity()`` reports exactly that
+bound, and a create held in transit past it is refused by the simulator on arrival, so
+"not found" after the bound is proof that the order never exists."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+import pytest
+
+from gapless.model import OrderState, Side
+from gapless.model.errors import ConfigError, GaplessError, OrderNotFound, Outcome
+from gapless.venues.base import Venue
+from gapless.venues.ccxt_bridge.adapter import CcxtVenue
+from gapless.venues.ccxt_bridge.validity import NO_DOCUMENTED_MAX_MS
+from gapless.venues.registry import create_venue
+
+from ..contract import VenueHarness, best, make_order, passive_buy_price, qty_for
+from ..hostile import HostileProxy
+from .harness import bridge_config, bridge_harness
+from .test_kraken_bridge_contract import BRIDGE_FAST, SIM_FAST
+
+
+def _binance_refused(status: int, body: Any) -> bool:
+    return status == 400 and body.get("code") == -1021  # outside the recvWindow
+
+
+def _bybit_refused(status: int, body: Any) -> bool:
+    return body.get("retCode") == 10002  # the request time exceeds the time window
+
+
+def _okx_refused(status: int, body: Any) -> bool:
+    data = body.get("data") or [{}]  # a one-order batch: the item says why
+    return isinstance(data, list) and data[0].get("sCode") == "50036"  # past its expTime
+
+
+def _coinbase_refused(status: int, body: Any) -> bool:
+    return status == 401  # expired JWT: unauthenticated
+
+
+def _kraken_refused(status: int, body: Any) -> bool:
+    return "EAPI:Invalid nonce" in body.get("error", [])
+
+
+@dataclass(frozen=True)
+class Case:
+    exchange: str
+    symbol: str
+    create_path: str  # what the proxy holds: the create endpoint's path
+    max_ms: int  # the venue's maximum for recv_window (or the bridge's sanity ceiling)
+    refused: Any  # (status, decoded body) -> the venue's documented refusal
+    #: seconds ``request_validity()`` gives for recv_window 3000 (Kraken: the nonce rule)
+    bound_3000: float
+    sim: dict[str, Any] | None = None
+    options: dict[str, str] | None = None
+
+
+CASES = {
+    "binance": Case("binance", "BTC/USDT", "/api/v3/order", 60000, _binance_refused, 3.0),
+    "bybit": Case("bybit", "BTC/USDT", "/v5/order/create", 60000,
+                  _bybit_refused, 3.0),
+    # ccxt's okx create_order sends a one-order batch
+    "okx": Case("okx", "BTC/USDT", "/api/v5/trade/batch-orders", 30000,
+                _okx_refused, 3.0),
+    "coinbase": Case("coinbase", "BTC/USD", "/api/v3/brokerage/orders", 120_000,
+                     _coinbase_refused, 3.0),
+    "kraken": Case("kraken", "BTC/USD", "/0/private/AddOrder", NO_DOCUMENTED_MAX_MS,
+                   _kraken_refused, 0.0, SIM_FAST, BRIDGE_FAST),
+}
+IDS = list(CASES)
+
+#: no sockets: constructing a venue opens none
+_OFFLINE = SimpleNamespace(rest_url="http://127.0.0.1:9", ws_url="ws://127.0.0.1:9",
+                           api_key="key", secret="c2VjcmV0", passphrase="pass")
+
+
+def _offline(exchange: str, **options: str) -> CcxtVenue:
+    v = create_venue(bridge_config(_OFFLINE, exchange, **options))
+    assert isinstance(v, CcxtVenue)
+    return v
+
+
+@pytest.mark.parametrize("exchange", IDS)
+@pytest.mark.parametrize("bad", ["abc", "", "0", "-1000", "1.5", "5e3", "nan", "inf",
+                                 "1e999999", "5_000", "\uff15\uff10\uff10\uff10", "over"])
+def test_bad_recv_window_is_a_config_error_at_construction(exchange: str, bad: str) -> None:
+    value = str(CASES[exchange].max_ms + 1) if bad == "over" else bad
+    with pytest.raises(ConfigError) as ei:
+        _offline(exchange, recv_window=value)
+    assert "recv_window" in str(ei.value)
+
+
+@pytest.mark.parametrize("exchange", IDS)
+def test_request_validity_reflects_recv_window(exchange: str) -> None:
+    case = CASES[exchange]
+    assert _offline(exchange, recv_window="3000").request_validity() == case.bound_3000
+    default = _offline(exchange).request_validity()  # 5000 ms unless configured
+    assert default == (0.0 if exchange == "kraken" else 5.0)
+    top = _offline(exchange, recv_window=str(case.max_ms)).request_validity()
+    assert top == (0.0 if exchange == "kraken" else case.max_ms / 1000)
+
+
+def test_other_exchanges_offer_no_bound() -> None:
+    assert _offline("kucoin", recv_window="3000").request_validity() is None
+
+
+def test_coinbase_bound_is_whole_seconds_rounded_up() -> None:
+    # the JWT claims are whole seconds; the bound must never be shorter than signed
+    assert _offline("coinbase", recv_window="2500").request_validity() == 3.0
+
+
+def test_binance_signs_the_recv_window() -> None:
+    v = _offline("binance", recv_window="3000")
+    req = v.ex.sign("order", ["private"], "POST", {"symbol": "BTCUSDT"})
+    assert "recvWindow=3000" in req["body"]  # not ccxt's own default of 10000
+
+
+def test_bybit_signs_the_recv_window() -> None:
+    v = _offline("bybit", recv_window="3000")
+    req = v.ex.sign("v5/order/create", ["private"], "POST", {"symbol": "BTCUSDT"})
+    assert req["headers"]["X-BAPI-RECV-WINDOW"] == "3000"
+
+
+def test_okx_creates_carry_exptime() -> None:
+    v = _offline("okx", recv_window="3000")
+    before = v.ex.nonce()
+    req = v.ex.sign("trade/order", ["private"], "POST", {"instId": "BTC-USDT"})
+    assert before + 3000 <= int(req["headers"]["expTime"]) <= v.ex.nonce() + 3000
+    amend = v.ex.sign("trade/amend-order", ["private"], "POST", {"instId": "BTC-USDT"})
+    assert "expTime" in amend["headers"]
+    # OKX documents expTime for place/amend only; reads go without it
+    read = v.ex.sign("trade/order", ["private"], "GET", {"instId": "BTC-USDT"})
+    assert "expTime" not in read["headers"]
+
+
+def test_kraken_nonces_strictly_increase() -> None:
+    v = _offline("kraken")
+    nonces = [int(v.ex.incrementing_nonce()) for _ in range(2000)]  # many per millisecond
+    assert all(b > a for a, b in itertools.pairwise(nonces))
+
+
+# -- over real sockets: the simulator refuses a create that arrives past its bound --------
+@pytest.fixture
+async def harness(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Case, VenueHarness]]:
+    """``request.param``: (exchange, recv_window)."""
+    exchange, recv_window = request.param
+    case = CASES[exchange]
+    async with bridge_harness(case.exchange, case.exchange, symbol=case.symbol,
+                              sim_options=case.sim,
+                              options={**(case.options or {}), "recv_window": recv_window}) as h:
+        yield case, h
+
+
+async def _held_create(case: Case, h: VenueHarness, proxy: HostileProxy,
+                       hold_s: float) -> tuple[Venue, str]:
+    """Send a create through ``proxy`` held ``hold_s``; the client gives up after 1 s."""
+    v = h.make_venue(rest_url=proxy.url, timeout=1.0)
+    await v.start()
+    sym = case.symbol
+    inst = v.instrument(sym)
+    bid, _ = await best(v, sym)
+    price = passive_buy_price(inst, bid)
+    order = make_order(v, sym, Side.BUY, qty_for(inst, price), price)
+    proxy.hold(hold_s, match=case.create_path)
+    with pytest.raises(GaplessError) as ei:
+        await v.place_order(order)
+    assert ei.value.outcome is Outcome.UNKNOWN
+    assert proxy.held == 1  # the fault fired: the create was in transit when we gave up
+    return v, order.client_order_id
+
+
+def _delivered(proxy: HostileProxy) -> tuple[int, Any]:
+    """The venue's answer to the held request: status and decoded body (text: ``{}``)."""
+    _, status, body = proxy.delivered[0]
+    try:
+        decoded = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        decoded = {}
+    return status, decoded if isinstance(decoded, dict) else {}
+
+
+@pytest.mark.parametrize("harness", [(i, "1000") for i in IDS if i != "coinbase"],
+                         indirect=True, ids=[i for i in IDS if i != "coinbase"])
+async def test_create_held_past_its_bound_never_exists(harness: tuple[Case, VenueHarness]) -> None:
+    case, h = harness
+    proxy = await HostileProxy(h.sim.rest_url).start()
+    try:
+        v, cid = await _held_create(case, h, proxy, hold_s=2.5)
+        try:
+            if case.exchange == "kraken":
+                # the nonce rule: a later-nonced request answered first burns the create's
+                with pytest.raises(OrderNotFound):
+                    await h.venue.query_order(case.symbol, cid)
+            await proxy.wait_delivered(1)
+            status, body = _delivered(proxy)
+            assert case.refused(status, body), (status, body)
+            with pytest.raises(OrderNotFound):
+                await h.venue.query_order(case.symbol, cid)
+            assert cid not in {r.client_order_id for r in await h.venue.open_orders(case.symbol)}
+        finally:
+            await v.close()
+    finally:
+        await proxy.stop()
+
+
+@pytest.mark.parametrize("harness", [("coinbase", "3000")], indirect=True, ids=["coinbase"])
+async def test_coinbase_create_held_past_its_jwt_never_exists(
+    harness: tuple[Case, VenueHarness],
+) -> None:
+    # whole-second claims: a 3 s token lives 2 to 3 s, so every unheld request is safe
+    case, h = harness
+    v0 = h.venue
+    assert isinstance(v0, CcxtVenue)
+    token = v0.ex.create_auth_token(v0.ex.seconds(), "GET",
+                                    "https://api.coinbase.com/api/v3/brokerage/accounts")
+    part = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    assert claims["exp"] - claims["nbf"] == 3
+    proxy = await HostileProxy(h.sim.rest_url).start()
+    try:
+        v, cid = await _held_create(case, h, proxy, hold_s=4.5)
+        try:
+            await proxy.wait_delivered(1)
+            status, body = _delivered(proxy)
+            assert case.refused(status, body), (status, body)
+            with pytest.raises(OrderNotFound):
+                await h.venue.query_order(case.symbol, cid)
+            assert cid not in {r.client_order_id for r in await h.venue.open_orders(case.symbol)}
+        finally:
+            await v.close()
+    finally:
+        await proxy.stop()
+
+
+@pytest.mark.parametrize("harness", [(i, "5000") for i in IDS], indirect=True, ids=IDS)
+async def test_create_held_within_its_bound_lands(harness: tuple[Case, VenueHarness]) -> None:
+    # the other side: the bound is not tighter than the venue's, and an unknown create
+    # that lands in time is found (for Kraken: no later request was answered meanwhile)
+    case, h = harness
+    proxy = await HostileProxy(h.sim.rest_url).start()
+    try:
+        v, cid = await _held_create(case, h, proxy, hold_s=2.0)
+        try:
+            await proxy.wait_delivered(1)
+            status, body = _delivered(proxy)
+            assert not case.refused(status, body), (status, body)
+            rep = await h.venue.query_order(case.symbol, cid)
+            assert rep.state is OrderState.ACCEPTED
+        finally:
+            await v.close()
+    finally:
+        await proxy.stop()
