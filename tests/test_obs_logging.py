@@ -115,3 +115,33 @@ def test_reconfigure_does_not_duplicate_handlers() -> None:
     configure_logging("INFO", json=True, stream=buf)
     get_logger("t").info("once")
     assert buf.getvalue().count("once") == 1
+
+
+JWT = ("eyJhbGciOiJFUzI1NiIsImtpZCI6Im9yZ2FuaXphdGlvbnMveCJ9"
+       ".eyJzdWIiOiJvcmdhbml6YXRpb25zL3giLCJleHAiOjE3MDAwMDAwMDV9.MEUCIQDx7r3Q0cA1Pq9Zb2X")
+PAGE = (f"<li>Authorization: Bearer {JWT}</li><li>X-BAPI-API-KEY: bybit-key-77</li>"
+        "<li>X-BAPI-SIGN: 6ea853d75d57a542eaa60738fc8ded260b9f8eff7ee6bbdcd40e1c2a3b4c5d6e</li>"
+        "<li>OK-ACCESS-PASSPHRASE: pp-77</li>")
+
+
+@pytest.mark.parametrize("json", [True, False])
+def test_an_error_carrying_echoed_credentials_logs_clean(json: bool) -> None:
+    """Nothing registered: the shapes alone (bearer, JWT, key/sign/passphrase headers)."""
+    from gapless.model.errors import ServerError
+
+    buf = io.StringIO()
+    configure_logging("INFO", json=json, stream=buf)
+    exc = ServerError(f"HTTP 502: {PAGE}", venue="bybit", code=502)
+    get_logger("gapless.test").warning("create failed", error=exc, text=str(exc))
+    try:
+        try:
+            raise RuntimeError(f"transport said {PAGE}")
+        except RuntimeError as inner:
+            raise ServerError(f"wrapped {PAGE}") from inner
+    except ServerError:
+        logging.getLogger("gapless.engine").exception("create %s failed: %r", "i-1", exc)
+    out = buf.getvalue()
+    for leaked in (JWT[:20], "bybit-key-77", "6ea853d75d57a542", "pp-77"):
+        assert leaked not in out
+    assert "create failed" in out and "502" in out and MASK in out
+
