@@ -6,9 +6,13 @@ included), and gapless prints, logs and journals ``str(exc)``."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
+import signal
 import sqlite3
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -252,3 +256,35 @@ async def test_echoed_request_headers_never_reach_journal_logs_or_raised_text(
     if mode == ECHO_SENSITIVE_FIRST and name in ("bybit", "coinbase"):
         # these adapters quote the answer's body: the page reached the journal, scrubbed
         assert "Bad Request" in stored.reject_reason and MASK in stored.reject_reason
+
+
+def test_the_cli_prints_bybits_bad_sign_answer_without_the_key(tmp_path: Path) -> None:
+    """`gapless balances` with a wrong Bybit secret: the 10004 answer is printed, scrubbed."""
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "gapless", "sim", "--venues", "bybit", "--seed", "5",
+         "--credentials-out", "creds.json", "--config-out", "gapless.toml"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert sim.stdout is not None
+        line = ""
+        for _ in range(20):
+            line = sim.stdout.readline()
+            if "simulators running" in line or not line:
+                break
+        assert "simulators running" in line, line
+        creds_file = tmp_path / "creds.json"
+        creds = json.loads(creds_file.read_text())
+        key, secret = creds["bybit"]["api_key"], creds["bybit"]["secret"]
+        creds["bybit"]["secret"] = _wrong_secret(type("S", (), {"secret": secret})())
+        creds_file.write_text(json.dumps(creds))
+        creds_file.chmod(0o600)
+        proc = subprocess.run(
+            [sys.executable, "-m", "gapless", "balances", "--config", "gapless.toml",
+             "--venue", "bybit"], cwd=tmp_path, capture_output=True, text=True, timeout=90)
+    finally:
+        sim.send_signal(signal.SIGTERM)
+        sim.wait(timeout=15)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Traceback" not in out
+    assert "error sign!" in out and "10004" in out  # the venue's answer was printed
+    _assert_clean("cli output", out, {key, secret, creds["bybit"]["secret"]})
