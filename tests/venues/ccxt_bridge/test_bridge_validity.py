@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from gapless.model import OrderState, Side
 from gapless.model.errors import ConfigError, GaplessError, OrderNotFound, Outcome
@@ -187,57 +189,74 @@ def _delivered(proxy: HostileProxy) -> tuple[int, Any]:
     return status, decoded if isinstance(decoded, dict) else {}
 
 
-@pytest.mark.parametrize("harness", [(i, "1000") for i in IDS if i != "coinbase"],
-                         indirect=True, ids=[i for i in IDS if i != "coinbase"])
-async def test_create_held_past_its_bound_never_exists(harness: tuple[Case, VenueHarness]) -> None:
-    case, h = harness
+#: (exchange, recv_window, hold): whole-second JWT claims make a 3 s Coinbase token live
+#: 2 to 3 s, so its unheld requests are safe; every other bound is exact
+PAST = [(i, "3000", 4.5) if i == "coinbase" else (i, "1000", 2.5) for i in IDS]
+#: the venue's clock 20 s behind ours: only a bound signed on the venue's clock holds
+SKEWED = [c for c in PAST if c[0] != "kraken"]
+
+
+async def _never_exists(case: Case, h: VenueHarness, hold_s: float, skew_ms: int = 0) -> None:
     proxy = await HostileProxy(h.sim.rest_url).start()
+    h.sim.faults.clock_skew_ms = skew_ms
+    query = h.venue
+    if skew_ms:
+        query = h.make_venue()  # measures the venue's clock as it is now
+        await query.start()
     try:
-        v, cid = await _held_create(case, h, proxy, hold_s=2.5)
+        v, cid = await _held_create(case, h, proxy, hold_s=hold_s)
         try:
             if case.exchange == "kraken":
                 # the nonce rule: a later-nonced request answered first burns the create's
                 with pytest.raises(OrderNotFound):
-                    await h.venue.query_order(case.symbol, cid)
+                    await query.query_order(case.symbol, cid)
             await proxy.wait_delivered(1)
             status, body = _delivered(proxy)
             assert case.refused(status, body), (status, body)
             with pytest.raises(OrderNotFound):
-                await h.venue.query_order(case.symbol, cid)
-            assert cid not in {r.client_order_id for r in await h.venue.open_orders(case.symbol)}
+                await query.query_order(case.symbol, cid)
+            assert cid not in {r.client_order_id for r in await query.open_orders(case.symbol)}
         finally:
             await v.close()
     finally:
         await proxy.stop()
 
 
-@pytest.mark.parametrize("harness", [("coinbase", "3000")], indirect=True, ids=["coinbase"])
-async def test_coinbase_create_held_past_its_jwt_never_exists(
-    harness: tuple[Case, VenueHarness],
+@pytest.mark.parametrize("harness, hold_s", [((e, w), s) for e, w, s in PAST],
+                         indirect=["harness"], ids=IDS)
+async def test_create_held_past_its_bound_never_exists(
+    harness: tuple[Case, VenueHarness], hold_s: float,
 ) -> None:
-    # whole-second claims: a 3 s token lives 2 to 3 s, so every unheld request is safe
-    case, h = harness
-    v0 = h.venue
-    assert isinstance(v0, CcxtVenue)
-    token = v0.ex.create_auth_token(v0.ex.seconds(), "GET",
-                                    "https://api.coinbase.com/api/v3/brokerage/accounts")
+    await _never_exists(*harness, hold_s)
+
+
+@pytest.mark.parametrize("harness, hold_s", [((e, w), s) for e, w, s in SKEWED],
+                         indirect=["harness"], ids=[c[0] for c in SKEWED])
+async def test_bound_holds_on_the_venue_clock(
+    harness: tuple[Case, VenueHarness], hold_s: float,
+) -> None:
+    # our clock 20 s ahead of the venue's: a bound signed on our clock would keep the
+    # create alive 20 s longer than request_validity() says (and Binance/Bybit/Coinbase
+    # would refuse every request as from the future)
+    await _never_exists(*harness, hold_s, skew_ms=-20_000)
+
+
+def test_coinbase_jwt_lives_ceil_recv_window_seconds() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())  # a throwaway key: ES256 as Coinbase's
+    pem = key.private_bytes(serialization.Encoding.PEM,
+                            serialization.PrivateFormat.TraditionalOpenSSL,
+                            serialization.NoEncryption()).decode()
+    v = create_venue(bridge_config(SimpleNamespace(**{**vars(_OFFLINE), "secret": pem,
+                                                      "api_key": "organizations/o/apiKeys/k"}),
+                                   "coinbase", recv_window="2500"))
+    assert isinstance(v, CcxtVenue)
+    v.ex.options["timeDifference"] = 7000  # our clock 7 s ahead of the venue's
+    token = v.ex.create_auth_token(v.ex.seconds(), "GET",
+                                   "https://api.coinbase.com/api/v3/brokerage/accounts")
     part = token.split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
     assert claims["exp"] - claims["nbf"] == 3
-    proxy = await HostileProxy(h.sim.rest_url).start()
-    try:
-        v, cid = await _held_create(case, h, proxy, hold_s=4.5)
-        try:
-            await proxy.wait_delivered(1)
-            status, body = _delivered(proxy)
-            assert case.refused(status, body), (status, body)
-            with pytest.raises(OrderNotFound):
-                await h.venue.query_order(case.symbol, cid)
-            assert cid not in {r.client_order_id for r in await h.venue.open_orders(case.symbol)}
-        finally:
-            await v.close()
-    finally:
-        await proxy.stop()
+    assert abs(claims["nbf"] - (v.ex.seconds() - 7)) <= 1
 
 
 @pytest.mark.parametrize("harness", [(i, "5000") for i in IDS], indirect=True, ids=IDS)

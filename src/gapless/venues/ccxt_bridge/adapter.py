@@ -342,6 +342,8 @@ class CcxtVenue(Venue):
 
     # -- reference data --------------------------------------------------------------
     async def load_instruments(self) -> dict[str, Instrument]:
+        if self.profile.sync_clock:  # before ccxt signs anything (e.g. currency reads)
+            await self._call(self.ex.load_time_difference)
         markets = await self._call(self.ex.load_markets, True)
         if not isinstance(markets, dict):
             raise MalformedResponse("markets are not a mapping", venue=self.name)

@@ -53,6 +53,10 @@ class Profile:
     recv_window_option: str | None = None
     #: the venue's documented maximum for that bound in ms (None: none documented)
     recv_window_max_ms: int | None = None
+    #: sign on the venue's clock: read the venue's time (ccxt ``load_time_difference``)
+    #: before anything else at start, so every signed timestamp, and with it the
+    #: validity bound the venue judges, is on the venue's clock, not ours
+    sync_clock: bool = False
 
     def client_order_id(self, intent_id: str) -> str:
         return derive_client_order_id(intent_id, self)
@@ -78,6 +82,7 @@ PROFILES: dict[str, Profile] = {
         book_limits=(5, 10, 20, 50, 100, 500, 1000, 5000),
         recv_window_option="recvWindow",  # ccxt's own default is 10000
         recv_window_max_ms=60000,
+        sync_clock=True,
     ),
     "okx": Profile(
         create_param="clOrdId",
@@ -89,6 +94,7 @@ PROFILES: dict[str, Profile] = {
         #: expTime has no documented maximum, but OKX refuses a timestamp ~30 s off its
         #: clock anyway; the native adapter's cap
         recv_window_max_ms=30000,
+        sync_clock=True,
     ),
     "bybit": Profile(
         create_param="orderLinkId",
@@ -101,6 +107,7 @@ PROFILES: dict[str, Profile] = {
         options={**_SPOT_MARKETS, "fetchCurrencies": False},
         recv_window_option="recvWindow",  # X-BAPI-RECV-WINDOW
         recv_window_max_ms=60000,  # none documented: the native adapter's (Binance's) cap
+        sync_clock=True,
     ),
     "kraken": Profile(
         create_param="cl_ord_id",
@@ -114,8 +121,10 @@ PROFILES: dict[str, Profile] = {
         id_pattern=r"[A-Za-z0-9_-]{1,64}",
         id_max=64,
         id_alphabet="dash",
-        options={"fetchBalance": "v3"},
+        # the venue's clock from v3 (ccxt's default reads v2); the JWT claims use it
+        options={"fetchBalance": "v3", "fetchTime": "v3PublicGetBrokerageTime"},
         recv_window_max_ms=120_000,  # JWT exp - nbf
+        sync_clock=True,
     ),
 }
 

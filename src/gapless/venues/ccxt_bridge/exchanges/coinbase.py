@@ -24,7 +24,9 @@
 * Validity bound: every request carries a fresh JWT; ccxt signs ``exp = nbf + 120``
   with ``nbf`` its clock in whole seconds (floored). The bridge shortens the lifetime to
   ``ceil(recv_window / 1000)`` whole seconds (at most the venue's 120) by rewriting the
-  claims just before ccxt signs them, so a token lives at most that long after signing.
+  claims just before ccxt signs them, so a token lives at most that long after signing,
+  and puts them on the venue's clock (ccxt measures the offset from ``/time`` at start
+  but signs the JWT with its own clock).
 """
 
 from __future__ import annotations
@@ -55,16 +57,21 @@ class CoinbaseQuirks(Quirks):
         venue.ex.has = {**venue.ex.has, "fetchCurrencies": False}
 
     def sign_validity(self, venue: CcxtVenue, recv_window_ms: int) -> float | None:
+        ex = venue.ex
         lifetime = math.ceil(recv_window_ms / 1000)  # the claims are whole seconds
-        jwt = venue.ex.jwt  # ccxt's static signer: (claims, secret, algorithm, is_rsa, opts)
+        jwt = ex.jwt  # ccxt's static signer: (claims, secret, algorithm, is_rsa, opts)
 
         def short_lived(request: Any, *args: Any, **kwargs: Any) -> Any:
             if isinstance(request, dict) and isinstance(request.get("nbf"), int) \
                     and "exp" in request:
-                request = {**request, "exp": request["nbf"] + lifetime}
+                # ccxt's claims use our clock; the venue judges them on its own, which
+                # ccxt measured at start (timeDifference = ours - venue's, in ms)
+                offset = ex.safe_integer(ex.options, "timeDifference", 0) or 0
+                nbf = request["nbf"] - round(offset / 1000)
+                request = {**request, "nbf": nbf, "iat": nbf, "exp": nbf + lifetime}
             return jwt(request, *args, **kwargs)
 
-        venue.ex.jwt = short_lived
+        ex.jwt = short_lived
         return float(lifetime)
 
     def order_params(self, venue: CcxtVenue, order: Order, params: dict[str, Any]) -> dict[str, Any]:
