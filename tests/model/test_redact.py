@@ -46,8 +46,8 @@ def _clean() -> Iterator[None]:
         ("<li>OK-ACCESS-KEY: okkey-1</li>", "okkey-1"),
         ("<li>OK-ACCESS-SIGN: oksig+1=</li>", "oksig+1="),
         ("<li>OK-ACCESS-PASSPHRASE: myPass</li>", "myPass"),
-        ("<li>API-Key: krakenkey</li><li>API-Sign: krsig</li>", "krakenkey"),
-        ("<li>API-Key: krakenkey</li><li>API-Sign: krsig</li>", "krsig"),
+        ("<li>API-Key: kr4kenKey</li><li>API-Sign: krSig+9=</li>", "kr4kenKey"),
+        ("<li>API-Key: kr4kenKey</li><li>API-Sign: krSig+9=</li>", "krSig+9="),
         ("/api/v3/order?symbol=BTCUSDT&timestamp=1&signature=abc123def", "abc123def"),
         ("/fapi?apiKey=pubkey77&x=1", "pubkey77"),
         ('{"api_key": "k-in-json", "qty": "1"}', "k-in-json"),
@@ -77,6 +77,9 @@ def test_credential_shapes_are_masked(text: str, secret: str) -> None:
         "qty=0.00100000 price=64250.10 symbol=BTCUSDT",
         "never acknowledged; not found at venue",
         "EAPI:Invalid nonce",
+        "venues.okx.passphrase_env: environment variable OKX_PASS is not set",
+        "venues.bybit.credentials_file: creds.json is readable by others",
+        "missing api_key: required",
     ],
 )
 def test_ordinary_error_text_is_kept(text: str) -> None:

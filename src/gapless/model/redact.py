@@ -112,7 +112,7 @@ _SENSITIVE_NAME = (
 )
 # header / query / JSON / repr pairs: X-MBX-APIKEY: v, signature=v, "apiKey":"v", 'k': 'v'
 _PAIR = re.compile(
-    r"(?<![\w-])(?P<name>[\"']?[\w-]{0,40}?" + _SENSITIVE_NAME + r"[\w-]{0,40}[\"']?"
+    r"(?<![\w-])(?P<name>[\"']?(?P<label>[\w-]{0,40}?" + _SENSITIVE_NAME + r"[\w-]{0,40})[\"']?"
     r"\s{0,4}[:=]\s{0,4}(?!(?:bearer\s+|basic\s+)?<redacted>)(?:bearer\s+|basic\s+)?)"
     r"(?P<val>\"[^\"]*\"|'[^']*'|[^\s&,;<>\"'\[\]{}()]+)",
     re.IGNORECASE,
@@ -121,8 +121,15 @@ _HEX = re.compile(r"(?<![0-9A-Za-z+/])[0-9a-fA-F]{40,}(?![0-9A-Za-z+/=])")
 _B64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{32,}={0,2}(?![A-Za-z0-9+/=])")
 
 
+#: names of where a secret lives, not of the secret (``api_key_env: environment variable``)
+_LOCATION_SUFFIX = ("_env", "_file", "_path", "_entry")
+_PLAIN_WORD = re.compile(r"[a-z]+")
+
+
 def _pair(m: re.Match[str]) -> str:
     val = m.group("val")
+    if m.group("label").lower().endswith(_LOCATION_SUFFIX) or _PLAIN_WORD.fullmatch(val):
+        return m.group(0)  # prose ("key: missing") or a pointer to the secret: keep it
     if len(val) >= 2 and val[0] in "\"'" and val[-1] == val[0]:
         return m.group("name") + val[0] + MASK + val[0]
     return m.group("name") + MASK
