@@ -70,14 +70,16 @@ class HostileProxy:
         self._session: aiohttp.ClientSession | None = None
         self.hold_s = 0.0
         self.hold_match = ""
+        self.hold_method: str | None = None
         self.held = 0  # held requests received
         self.delivered: list[tuple[float, int, bytes]] = []  # (loop time, status, body) upstream
         self._held_tasks: set[asyncio.Task[Any]] = set()
         self._delivered_event = asyncio.Event()
 
-    def hold(self, seconds: float, match: str = "") -> None:
-        """Hold matching requests ``seconds`` in transit, then deliver them."""
-        self.hold_s, self.hold_match = seconds, match
+    def hold(self, seconds: float, match: str = "", method: str | None = None) -> None:
+        """Hold requests whose path contains ``match`` (and, if given, whose method is
+        ``method``) ``seconds`` in transit, then deliver them."""
+        self.hold_s, self.hold_match, self.hold_method = seconds, match, method
         self.held = 0
         self.delivered.clear()
         self._delivered_event.clear()
@@ -120,7 +122,8 @@ class HostileProxy:
             echoed = "".join(f"<li>{k}: {v}</li>" for k, v in request.headers.items())
             page = f"<html><body><h1>502 Bad Gateway</h1><ul>{echoed}</ul></body></html>"
             return web.Response(status=502, text=page, content_type="text/html")
-        if self.hold_s > 0 and self.hold_match in request.path:
+        if (self.hold_s > 0 and self.hold_match in request.path
+                and self.hold_method in (None, request.method)):
             self.held += 1
             # shielded: the request reaches the venue even after the client gave up on it
             task = asyncio.ensure_future(self._deliver_late(request.method, url, headers, body))

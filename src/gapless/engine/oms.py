@@ -3,8 +3,14 @@
 Rules it enforces (see docs/ARCHITECTURE.md):
 - write-ahead: an order is durably journaled before its request is sent;
 - outcome policy: a create that ends in ``OutcomeUnknown`` is resolved by querying its
-  client order id a bounded number of times, never by re-sending; only a request the
-  venue provably did not accept (``Retryable``) is sent again, with the same client id;
+  client order id, never by re-sending; "not found" proves non-acceptance only once the
+  request's validity bound (``Venue.request_validity``) has passed on the venue's clock,
+  plus a skew margin; until then the order stays UNKNOWN and reconciliation settles it.
+  Only a request the venue provably did not accept (``Retryable``) is sent again, with
+  the same client id;
+- one venue's trouble blocks no other venue: an unreachable venue is recorded in
+  ``unreachable`` and retried in the background, never fatal to start;
+- memory stays flat: final orders leave the in-memory maps (the journal keeps them).
 - every venue report and fill is applied through the state machine, deduplicated by
   (venue, trade id); reports the engine cannot place go to the dead-letter queue.
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 
 import msgspec
@@ -29,6 +36,7 @@ from gapless.model import (
 )
 from gapless.model.errors import (
     CircuitOpen,
+    ConfigError,
     DuplicateIntent,
     GaplessError,
     InvalidIntent,
@@ -65,6 +73,8 @@ class Engine:
         max_retry_wait: float = 5.0,
         reconcile_interval: float = 2.0,
         backoff: Backoff | None = None,
+        skew_margin: float = 1.0,
+        recent_final: int = 256,
     ) -> None:
         self.journal = journal
         self.venues = dict(venues)
@@ -77,24 +87,62 @@ class Engine:
         self.dead_letters = DeadLetterQueue()
         self.dead_letters_drained = 0
         self.reconcile_interval = reconcile_interval
-        self._orders: dict[str, Order] = {}  # intent_id -> live order
+        #: added to a venue's request validity: how far our clock offset may be off
+        self.skew_margin = skew_margin
+        #: venues whose start failed (name -> reason); retried by the maintenance loop
+        self.unreachable: dict[str, str] = {}
+        self._orders: dict[str, Order] = {}  # intent_id -> non-final order
         self._by_cid: dict[tuple[str, str], Order] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._sending: dict[str, asyncio.Event] = {}  # intent_id -> set when its send ends
         self._stream_tasks: list[asyncio.Task[None]] = []
+        self._streams = False
+        self._load_balances = True
+        #: a few recently finished orders, for late stream events; bounded
+        self._recent: OrderedDict[str, Order] = OrderedDict()
+        self._recent_max = recent_final
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self, *, load_balances: bool = True, streams: bool = False) -> None:
-        """Load instruments, recover from the journal, then optionally follow private streams."""
-        await asyncio.gather(*(v.start() for v in self.venues.values()))
-        await self.recover()
-        if load_balances:
-            for name, venue in self.venues.items():
-                self.balances.set_balances(name, await venue.balances())
+        """Start every venue, recover from the journal, then optionally follow private streams.
+
+        A venue that cannot be reached is recorded in ``unreachable`` (its orders stay as
+        journaled, not yet reconciled) and does not stop the others; with ``streams`` the
+        maintenance loop keeps trying it."""
+        self._streams, self._load_balances = streams, load_balances
+        names = list(self.venues)
+        results = await asyncio.gather(
+            *(self._start_venue(n) for n in names), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, GaplessError):
+                raise result
         if streams:
-            for venue in self.venues.values():
-                self._stream_tasks.append(asyncio.create_task(self._follow(venue)))
             self._stream_tasks.append(asyncio.create_task(self._maintain()))
+
+    async def _start_venue(self, name: str) -> bool:
+        """Start one venue, recover its orders, load its balances, follow its stream.
+        ``ConfigError`` is raised (a bad config is not an outage); any other venue failure
+        marks it unreachable and returns False."""
+        venue = self.venues[name]
+        try:
+            await venue.start()
+        except ConfigError:
+            raise
+        except GaplessError as exc:
+            self.unreachable[name] = str(exc)
+            log.warning("venue %s is unreachable: %s", name, exc)
+            return False
+        self.unreachable.pop(name, None)
+        await self.recover(name)
+        if self._load_balances:
+            try:
+                self.balances.set_balances(name, await venue.balances())
+            except GaplessError as exc:
+                log.warning("balances of %s not loaded: %s", name, exc)
+        if self._streams:
+            self._stream_tasks.append(asyncio.create_task(self._follow(venue)))
+        return True
 
     async def close(self) -> None:
         for t in self._stream_tasks:
@@ -105,14 +153,18 @@ class Engine:
 
     def venue(self, name: str) -> Venue:
         try:
-            return self.venues[name]
+            venue = self.venues[name]
         except KeyError:
             raise InvalidIntent(f"venue {name!r} is not configured") from None
+        reason = self.unreachable.get(name)
+        if reason is not None:
+            raise CircuitOpen(f"not connected ({reason})", venue=name)
+        return venue
 
     # -- submission ------------------------------------------------------------------
     async def submit(self, intent: OrderIntent) -> Order:
         """Place an intent. Idempotent on ``intent_id``: a resubmission returns the order."""
-        existing = self._orders.get(intent.intent_id)
+        existing = self._orders.get(intent.intent_id) or self._recent.get(intent.intent_id)
         if existing is not None:
             return existing
         now = time.time_ns()
@@ -166,6 +218,7 @@ class Engine:
             sent.set()
             del self._sending[intent.intent_id]
             self.balances.release(intent.intent_id)
+            self._settle(order)
         return order
 
     async def _send(self, venue: Venue, order: Order) -> None:
@@ -192,8 +245,17 @@ class Engine:
                 await self._finish(order, S.DENIED, str(exc))
                 return
             except OutcomeUnknown:
-                transition(order, S.UNKNOWN)
-                await self.journal.update(order)
+                await self._mark_unknown(order, venue)
+                await self.resolve_unknown(order)
+                return
+            except GaplessError as exc:  # any other answer proves nothing: treat as unknown
+                log.warning("create %s ended in %r: outcome unknown", order.intent_id, exc)
+                await self._mark_unknown(order, venue)
+                await self.resolve_unknown(order)
+                return
+            except Exception:  # a bug after the request may have left: never "failed"
+                log.exception("create %s raised unexpectedly: outcome unknown", order.intent_id)
+                await self._mark_unknown(order, venue)
                 await self.resolve_unknown(order)
                 return
             order.times.acked = time.time_ns()
@@ -208,28 +270,72 @@ class Engine:
     async def _finish_rejected(self, order: Order, reason: str) -> None:
         await self._finish(order, S.REJECTED, reason)
 
-    async def resolve_unknown(self, order: Order) -> None:
+    def _bound_ns(self, venue: Venue) -> int | None:
+        """Now plus the venue's request validity and the skew margin (ns), or None."""
+        validity = venue.request_validity()
+        if validity is None:
+            return None
+        return int((self.clock.time() + validity + self.skew_margin) * 1e9)
+
+    async def _mark_unknown(self, order: Order, venue: Venue | None = None) -> None:
+        """Enter UNKNOWN and journal the moment after which the last request sent for the
+        order can no longer execute. Called when (or after) the last send ended, so "now"
+        is never earlier than its signing time."""
+        if order.state is not S.UNKNOWN:
+            transition(order, S.UNKNOWN)
+        if not order.times.expires and venue is not None:
+            order.times.expires = self._bound_ns(venue) or 0
+        await self.journal.update(order)
+
+    async def resolve_unknown(self, order: Order, *, attempts: int | None = None) -> None:
         """Query by client id a bounded number of times; never re-send.
 
-        Found -> adopt the venue's state. Not found every time -> the venue never took it
-        (REJECTED). Queries that themselves fail leave the order UNKNOWN in the journal for
-        the next reconciliation.
+        Found -> adopt the venue's state. Not found -> REJECTED only if that query was sent
+        after the order's validity bound (``times.expires``) had passed, i.e. the venue can
+        no longer execute the request; otherwise, and when queries fail (timeouts, an open
+        circuit, an unreachable venue), the order stays UNKNOWN in the journal for
+        reconciliation (``settle_unknown``) to finish later.
         """
-        venue = self.venue(order.venue)
-        not_found = 0
-        for attempt in range(self.unknown_query_attempts):
+        try:
+            venue = self.venue(order.venue)
+        except GaplessError:
+            return  # not reachable now: stays UNKNOWN, reconciled once it is
+        bounded = venue.request_validity() is not None
+        if bounded and not order.times.expires:  # journaled before a crash: bound from now
+            order.times.expires = self._bound_ns(venue) or 0
+            await self.journal.update(order)
+        for attempt in range(attempts or self.unknown_query_attempts):
+            asked_at = int(self.clock.time() * 1e9)
             try:
                 report = await venue.query_order(order.symbol, order.client_order_id)
             except OrderNotFound:
-                not_found += 1
-            except (OutcomeUnknown, Retryable):
-                pass
+                if order.state is S.UNKNOWN and bounded and asked_at > order.times.expires:
+                    await self._finish_rejected(
+                        order, "never acknowledged; not found at venue after its request "
+                        "could no longer execute")
+                    return
+            except GaplessError as exc:  # includes CircuitOpen: a failed query, not a denial
+                log.info("query of unknown %s failed: %s", order.intent_id, exc)
             else:
                 await self.apply_report(order, report)
                 return
-            await self.clock.sleep(self.backoff.delay(attempt))
-        if not_found == self.unknown_query_attempts:
-            await self._finish_rejected(order, "never acknowledged; not found at venue")
+            if attempt + 1 < (attempts or self.unknown_query_attempts):
+                await self.clock.sleep(self.backoff.delay(attempt))
+
+    async def settle_unknown(self, venue_name: str | None = None) -> int:
+        """One query for every UNKNOWN order (of one venue, or all): adopt what the venue
+        reports, reject what its validity bound proves dead. Returns how many settled."""
+        settled = 0
+        for order in list(self._orders.values()):
+            if order.state is not S.UNKNOWN or order.intent_id in self._sending:
+                continue
+            if venue_name is not None and order.venue != venue_name:
+                continue
+            await self.resolve_unknown(order, attempts=1)
+            if order.state is not S.UNKNOWN:
+                settled += 1
+                self._settle(order)
+        return settled
 
     # -- cancel / status -------------------------------------------------------------
     async def cancel(self, intent_id: str) -> Order:
@@ -240,11 +346,11 @@ class Engine:
         if sending is not None:  # our own create is in flight: let it finish first
             await sending.wait()
         if order.state in (S.CREATED, S.SUBMITTED, S.UNKNOWN):
-            if order.state is not S.UNKNOWN:
-                transition(order, S.UNKNOWN)
+            await self._mark_unknown(order)
             await self.resolve_unknown(order)
         if order.state.is_terminal or order.state is S.UNKNOWN:
-            return order  # finished, or the venue cannot be asked right now
+            self._settle(order)
+            return order  # finished, or its outcome is not known yet
         venue = self.venue(order.venue)
         async with self._lock(intent_id):
             previous = order.state
@@ -269,6 +375,7 @@ class Engine:
                 await self.journal.update(order)
                 raise
             await self._apply(order, report, queried=queried)
+        self._settle(order)
         return order
 
     @staticmethod
@@ -277,15 +384,20 @@ class Engine:
             transition(order, previous)
 
     async def status(self, intent_id: str, *, refresh: bool = True) -> Order:
+        """The order as journaled, refreshed from its venue unless final (or not wanted)."""
         order = await self._load(intent_id)
-        if refresh and not order.state.is_terminal:
-            try:
-                report = await self.venue(order.venue).query_order(order.symbol, order.client_order_id)
-            except OrderNotFound:
-                if order.state in (S.CREATED, S.SUBMITTED, S.UNKNOWN):
-                    await self.resolve_unknown(order)
-                return order
-            await self.apply_report(order, report, queried=True)
+        if refresh and not order.state.is_terminal and intent_id not in self._sending:
+            if order.state in (S.CREATED, S.SUBMITTED, S.UNKNOWN):
+                await self._mark_unknown(order)
+                await self.resolve_unknown(order, attempts=1)
+            else:
+                try:
+                    report = await self.venue(order.venue).query_order(
+                        order.symbol, order.client_order_id)
+                except OrderNotFound:
+                    return order  # acknowledged before: a lookup gap, not a verdict
+                await self.apply_report(order, report, queried=True)
+        self._settle(order)
         return order
 
     async def refresh_balances(self, venue: str) -> dict[str, Balance]:
@@ -343,13 +455,14 @@ class Engine:
         elif isinstance(event, Reconnected):
             await self.reconcile_open(venue.name)
         elif isinstance(event, OrderReport):
-            order = self._by_cid.get((venue.name, event.client_order_id))
+            order = await self._find(venue.name, event.client_order_id)
             if order is None:
                 self._dead(venue.name, "private", event, "unknown client order id")
                 return
             await self.apply_report(order, event)
+            self._settle(order)
         elif isinstance(event, Fill):
-            order = self._by_cid.get((venue.name, event.client_order_id))
+            order = await self._find(venue.name, event.client_order_id)
             if order is None:
                 self._dead(venue.name, "private", event, "fill for unknown order")
                 return
@@ -357,6 +470,7 @@ class Engine:
                 if self._apply_fill(order, event):
                     await self.journal.record_fill(event, order.intent_id)
                     await self.journal.update(order)
+            self._settle(order)
         else:
             self._dead(venue.name, "private", event, "unrecognised event")
 
@@ -387,31 +501,54 @@ class Engine:
         return letters
 
     async def _maintain(self) -> None:
+        """Every ``reconcile_interval``: retry unreachable venues, settle UNKNOWN orders,
+        drain dead letters. A failure of one venue never stops the loop."""
         while True:
             await self.clock.sleep(self.reconcile_interval)
+            for name in list(self.unreachable):
+                try:
+                    await self._start_venue(name)
+                except GaplessError as exc:
+                    log.warning("venue %s still not started: %s", name, exc)
+            try:
+                await self.settle_unknown()
+            except GaplessError as exc:
+                log.warning("settling unknown orders failed: %s", exc)
             try:
                 await self.drain_dead_letters()
             except GaplessError as exc:  # the venue is unwell: try again next round
                 log.warning("dead-letter reconciliation failed: %s", exc)
 
     # -- recovery --------------------------------------------------------------------
-    async def recover(self) -> list[Order]:
-        """Reconcile every non-terminal journaled order with its venue before trading.
+    async def recover(self, venue_name: str | None = None) -> list[Order]:
+        """Reconcile every non-terminal journaled order (of one venue, or of every reachable
+        one) with its venue before trading.
 
         CREATED/SUBMITTED orders may or may not have reached the venue before a crash:
-        they are resolved exactly like an unknown outcome (query by client id, bounded),
-        never re-sent.
+        they become UNKNOWN with a validity bound counted from now (the dead process
+        signed them earlier) and are resolved like any unknown outcome, never re-sent.
+        An order whose venue fails to answer stays as it is, for the next reconciliation.
         """
         recovered = []
         for order in await self.journal.open_orders():
-            if order.venue not in self.venues:
+            if order.venue not in self.venues or order.venue in self.unreachable:
                 continue
+            if venue_name is not None and order.venue != venue_name:
+                continue
+            if order.intent_id in self._sending:
+                continue
+            order = self._orders.get(order.intent_id, order)
             self._track(order)
-            if order.state in (S.CREATED, S.SUBMITTED):
-                transition(order, S.UNKNOWN)
-            await self.status(order.intent_id)
+            try:
+                await self.status(order.intent_id)
+            except GaplessError as exc:
+                self._dead(order.venue, "recover", order.intent_id, str(exc))
             recovered.append(order)
         return recovered
+
+    def not_reconciled(self) -> list[str]:
+        """Configured venues whose journaled orders could not be reconciled (unreachable)."""
+        return sorted(self.unreachable)
 
     async def reconcile_open(self, venue_name: str) -> None:
         for order in list(self._orders.values()):
@@ -431,8 +568,42 @@ class Engine:
         self.dead_letters.put(venue, stream, raw, reason)
 
     def _track(self, order: Order) -> None:
+        if order.state.is_terminal:
+            self._remember(order)
+            return
         self._orders[order.intent_id] = order
         self._by_cid[(order.venue, order.client_order_id)] = order
+
+    def _settle(self, order: Order) -> None:
+        """A final order leaves the live maps (the journal keeps it); memory stays flat."""
+        if not order.state.is_terminal or order.intent_id in self._sending:
+            return
+        if self._orders.get(order.intent_id) is order:
+            del self._orders[order.intent_id]
+        key = (order.venue, order.client_order_id)
+        if self._by_cid.get(key) is order:
+            del self._by_cid[key]
+        lock = self._locks.get(order.intent_id)
+        if lock is not None and not lock.locked():
+            del self._locks[order.intent_id]
+        self._remember(order)
+
+    def _remember(self, order: Order) -> None:
+        self._recent[order.intent_id] = order
+        self._recent.move_to_end(order.intent_id)
+        while len(self._recent) > self._recent_max:
+            self._recent.popitem(last=False)
+
+    async def _find(self, venue: str, client_order_id: str) -> Order | None:
+        """The order a stream event is about: live, recently finished, or journaled (a late
+        fill after a cancel is still applied)."""
+        order = self._by_cid.get((venue, client_order_id))
+        if order is not None:
+            return order
+        for recent in reversed(self._recent.values()):
+            if recent.venue == venue and recent.client_order_id == client_order_id:
+                return recent
+        return await self.journal.find_by_client_id(venue, client_order_id)
 
     def _lock(self, intent_id: str) -> asyncio.Lock:
         lock = self._locks.get(intent_id)
@@ -441,7 +612,7 @@ class Engine:
         return lock
 
     async def _load(self, intent_id: str) -> Order:
-        order = self._orders.get(intent_id)
+        order = self._orders.get(intent_id) or self._recent.get(intent_id)
         if order is None:
             order = await self.journal.get(intent_id)
             if order is None:
@@ -450,5 +621,6 @@ class Engine:
         return order
 
     def orders(self) -> list[Order]:
+        """The orders held in memory: every non-final one (final ones are in the journal)."""
         return list(self._orders.values())
 
