@@ -12,8 +12,10 @@ Two layers, both replacing with :data:`MASK` and keeping the rest of the text:
   key, secret and passphrase when created), wherever it appears;
 * shapes that carry credentials whoever they belong to: bearer tokens, JWTs, PEM private
   keys, Bybit's ``origin_string[...]``, ``name: value`` / ``name=value`` pairs whose name
-  says key/secret/sign/passphrase/token/authorization, and long hex or mixed-case base64
-  runs that look like signatures.
+  says key/secret/sign/passphrase/token/authorization (a plain lowercase word as value is
+  prose and kept, as are ``*_env``/``*_file`` names), hex runs of 40+ characters (HMAC
+  signatures; a 32-hex uuid4 intent id stays readable) and base64 runs of 32+ mixing
+  upper, lower and digits (URL paths excepted).
 
 Pure, dependency-free (the model package depends on nothing) and total: :func:`scrub`
 never raises, whatever it is given.
@@ -171,10 +173,3 @@ def scrub(text: object) -> str:
     except Exception:  # a scrubber that raises would lose the error it guards
         return MASK
 
-
-def scrub_registered(text: str) -> str:
-    """Only the registered values masked (cheap; for text already known to be shapeless)."""
-    try:
-        return _mask_registered(text)
-    except Exception:  # same: never raise
-        return MASK
