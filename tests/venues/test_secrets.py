@@ -114,17 +114,17 @@ def _assert_clean(where: str, text: str, values: set[str]) -> None:
     assert not leaks, leaks
 
 
-def _wrong_secret(sim: Any) -> str:
-    """A syntactically valid but wrong secret of the venue's own kind."""
-    if "PRIVATE KEY" in sim.secret:  # key-pair venues: another valid key
+def _wrong_secret(secret: str) -> str:
+    """A syntactically valid but wrong secret of the same kind as ``secret``."""
+    if "PRIVATE KEY" in secret:  # key-pair venues: another valid key
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec
 
         return ec.generate_private_key(ec.SECP256R1()).private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption()).decode()
-    tail = "AAAAAA" if sim.secret[-6:] != "AAAAAA" else "BBBBBB"
-    return str(sim.secret[:-6] + tail)
+    tail = "AAAAAA" if secret[-6:] != "AAAAAA" else "BBBBBB"
+    return secret[:-6] + tail
 
 
 @pytest.mark.parametrize("name", NATIVE_VENUES)
@@ -132,7 +132,7 @@ async def test_wrong_secret_is_an_auth_error_that_does_not_leak(name: str) -> No
     sim = await start_venue_sim(name, host="127.0.0.1", port=0, seed=1, tick_interval=0)
     proxy = await RecordingProxy(sim.rest_url).start()  # pass-through: records what was sent
     try:
-        wrong = _wrong_secret(sim)
+        wrong = _wrong_secret(sim.secret)
         config = _config(name, sim, proxy.url, secret=wrong)
         assert wrong not in repr(config) and (not sim.passphrase or sim.passphrase not in repr(config))
         venue = create_venue(config)
@@ -158,7 +158,7 @@ async def test_bybit_bad_sign_echo_of_the_origin_string_is_scrubbed() -> None:
     buf = io.StringIO()
     configure_logging("INFO", json=True, stream=buf)
     try:
-        venue = create_venue(_config("bybit", sim, proxy.url, secret=_wrong_secret(sim)))
+        venue = create_venue(_config("bybit", sim, proxy.url, secret=_wrong_secret(sim.secret)))
         try:
             await venue.start()
             with pytest.raises(AuthError) as info:
@@ -275,7 +275,7 @@ def test_the_cli_prints_bybits_bad_sign_answer_without_the_key(tmp_path: Path) -
         creds_file = tmp_path / "creds.json"
         creds = json.loads(creds_file.read_text())
         key, secret = creds["bybit"]["api_key"], creds["bybit"]["secret"]
-        creds["bybit"]["secret"] = _wrong_secret(type("S", (), {"secret": secret})())
+        creds["bybit"]["secret"] = _wrong_secret(secret)
         creds_file.write_text(json.dumps(creds))
         creds_file.chmod(0o600)
         proc = subprocess.run(
