@@ -1,12 +1,11 @@
 """The shared adapter contract through the ccxt bridge for OKX and Bybit, each against
-gapless' simulator of that venue (skipped while a simulator is missing). Kraken and
+gapless' simulator of that venue (a simulator that fails to import fails the run). Kraken and
 Coinbase have their own modules (test_kraken_bridge_contract.py,
 test_coinbase_bridge_contract.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -18,17 +17,9 @@ from ..contract import VenueContract, VenueHarness, best, make_order, passive_bu
 from .harness import bridge_harness
 
 
-def _need_sim(module: str) -> None:
-    try:
-        importlib.import_module(module)
-    except ImportError as exc:
-        pytest.skip(f"simulator {module} not present yet ({exc})")
-
-
 class TestCcxtOkxContract(VenueContract):
     @pytest.fixture
     async def harness(self) -> AsyncIterator[VenueHarness]:
-        _need_sim("gapless.sim.okx.server")
         async with bridge_harness("okx", "okx") as h:
             yield h
 
@@ -36,7 +27,6 @@ class TestCcxtOkxContract(VenueContract):
 class TestCcxtBybitContract(VenueContract):
     @pytest.fixture
     async def harness(self) -> AsyncIterator[VenueHarness]:
-        _need_sim("gapless.sim.bybit")
         async with bridge_harness("bybit", "bybit") as h:
             yield h
 
