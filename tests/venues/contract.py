@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_UP, Decimal
 from typing import Any
 
+import msgspec
 import pytest
 
 from gapless.model import (
@@ -49,6 +50,7 @@ from gapless.model.errors import (
     VenueUnavailable,
 )
 from gapless.venues.base import Reconnected, Venue
+from gapless.venues.registry import create_venue
 
 from .hostile import MODES, HostileProxy
 
@@ -615,3 +617,61 @@ class VenueContract:
         finally:
             await v.close()
             await proxy.stop()
+
+    # -- a create held in transit, delivered late (never declared dead while it can land)
+    async def _held_create(
+        self, harness: VenueHarness, hold_s: float, *, query_meanwhile: bool
+    ) -> tuple[Venue, Order, float]:
+        """Place a passive buy through a proxy that holds the next POST (the create) for
+        ``hold_s``, with a 0.3 s client timeout and ``recv_window`` 1500 ms. With
+        ``query_meanwhile``, once the bound has passed a query (signed later than the
+        create) is answered "not found" before the create is delivered. Returns the
+        checking adapter, the order and the validity bound."""
+        v, sym = harness.venue, harness.symbol
+        proxy = await HostileProxy(v.config.rest_url).start()
+        base = harness.make_venue(rest_url=proxy.url, timeout=0.3)
+        late = create_venue(msgspec.structs.replace(
+            base.config, options={**base.config.options, "recv_window": "1500"}))
+        try:
+            await late.start()  # pass-through: nothing is held yet
+            validity = late.request_validity()
+            assert validity is not None, "every contract venue bounds its requests"
+            inst = late.instrument(sym)
+            bid, _ = await best(v, sym)
+            price = passive_buy_price(inst, bid)
+            o = make_order(late, sym, Side.BUY, qty_for(inst, price), price)
+            proxy.hold(hold_s, method="POST", count=1)
+            loop = asyncio.get_running_loop()
+            with pytest.raises(OutcomeUnknown):
+                await late.place_order(o)
+            returned = loop.time()
+            assert proxy.held == 1, "the fault must fire: the create was held"
+            if query_meanwhile:
+                await asyncio.sleep(max(0.0, returned + validity + 0.3 - loop.time()))
+                assert not proxy.delivered, "the hold must outlast the bound"
+                with pytest.raises(OrderNotFound):
+                    await v.query_order(sym, o.client_order_id)
+            await proxy.wait_delivered(1, timeout=hold_s + 10)
+            return v, o, validity
+        finally:
+            await late.close()
+            await proxy.stop()
+
+    async def test_create_held_past_its_bound_never_executes(
+        self, harness: VenueHarness
+    ) -> None:
+        """The venue refuses a create that arrives after its validity bound (Kraken: after
+        a later-nonced request was answered): "not found" after the bound is final."""
+        self.need(harness, "hostile_proxy")
+        v, o, validity = await self._held_create(harness, 3.0, query_meanwhile=True)
+        with pytest.raises(OrderNotFound):
+            await v.query_order(harness.symbol, o.client_order_id)
+        assert validity < 3.0
+
+    async def test_create_held_within_its_bound_lands(self, harness: VenueHarness) -> None:
+        """Held shorter than its bound (and past the client's timeout), the create still
+        executes: a "not found" before the bound proves nothing."""
+        self.need(harness, "hostile_proxy")
+        v, o, _ = await self._held_create(harness, 0.6, query_meanwhile=False)
+        found = await v.query_order(harness.symbol, o.client_order_id)
+        assert found.state is OrderState.ACCEPTED

@@ -71,15 +71,19 @@ class HostileProxy:
         self.hold_s = 0.0
         self.hold_match = ""
         self.hold_method: str | None = None
+        self.hold_count: int | None = None
         self.held = 0  # held requests received
         self.delivered: list[tuple[float, int, bytes]] = []  # (loop time, status, body) upstream
         self._held_tasks: set[asyncio.Task[Any]] = set()
         self._delivered_event = asyncio.Event()
 
-    def hold(self, seconds: float, match: str = "", method: str | None = None) -> None:
+    def hold(self, seconds: float, match: str = "", method: str | None = None,
+             count: int | None = None) -> None:
         """Hold requests whose path contains ``match`` (and, if given, whose method is
-        ``method``) ``seconds`` in transit, then deliver them."""
+        ``method``) ``seconds`` in transit, then deliver them; only the next ``count`` such
+        requests if given (``hold(5, method="POST", count=1)``: the next create)."""
         self.hold_s, self.hold_match, self.hold_method = seconds, match, method
+        self.hold_count = count
         self.held = 0
         self.delivered.clear()
         self._delivered_event.clear()
@@ -123,7 +127,8 @@ class HostileProxy:
             page = f"<html><body><h1>502 Bad Gateway</h1><ul>{echoed}</ul></body></html>"
             return web.Response(status=502, text=page, content_type="text/html")
         if (self.hold_s > 0 and self.hold_match in request.path
-                and self.hold_method in (None, request.method)):
+                and self.hold_method in (None, request.method)
+                and (self.hold_count is None or self.held < self.hold_count)):
             self.held += 1
             # shielded: the request reaches the venue even after the client gave up on it
             task = asyncio.ensure_future(self._deliver_late(request.method, url, headers, body))
