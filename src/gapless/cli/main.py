@@ -7,28 +7,40 @@ import signal
 import sys
 import uuid
 from collections.abc import Coroutine
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from gapless.cli.outcome import (
+    EXIT_CODES_HELP,
+    Exit,
+    cancelled_code,
+    describe,
+    error_code,
+    fail,
+    note,
+    placed_code,
+    state_code,
+)
 from gapless.cli.venues import register as _register_venues
-from gapless.model.errors import GaplessError
+from gapless.model import Order
+from gapless.model.errors import ConfigError, GaplessError, InvalidIntent
+from gapless.model.schema import parse_intent
 from gapless.venues.registry import NATIVE_VENUES
 
 T = TypeVar("T")
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-order_app = typer.Typer(no_args_is_help=True, help="Place, cancel and inspect orders.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__,
+                  epilog=EXIT_CODES_HELP, pretty_exceptions_enable=False)
+order_app = typer.Typer(no_args_is_help=True, help="Place, cancel and inspect orders.",
+                        epilog=EXIT_CODES_HELP)
 app.add_typer(order_app, name="order")
 _register_venues(app)  # `gapless venues` (src/gapless/cli/venues.py)
 ALL_NATIVE = ",".join(NATIVE_VENUES)
 console = Console(width=None if sys.stdout.isatty() else 120)
-err_console = Console(stderr=True)
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
@@ -41,29 +53,16 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def _fail(exc: Exception) -> None:
-    kind = type(exc).__name__
-    outcome = getattr(getattr(exc, "outcome", None), "value", "error")
-    err_console.print(f"[red]error[/red] {kind} ({outcome}): {escape(str(exc))}")
-    raise typer.Exit(code=2)
-
-
-def _decimal(value: str | None, name: str) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        d = Decimal(value)
-    except InvalidOperation:
-        raise typer.BadParameter(f"{name} must be a decimal number, got {value!r}") from None
-    if not d.is_finite():
-        raise typer.BadParameter(f"{name} must be finite")
-    return d
+    """Non-order commands: bad input/config is 2, anything else 1, never a traceback."""
+    fail(exc, Exit.BAD_INPUT if error_code(exc, sent=False) is Exit.BAD_INPUT else Exit.FAILED)
 
 
 @app.command()
 def sim(
     venues: str = typer.Option(ALL_NATIVE, help="Comma-separated venues to simulate."),
     host: str = typer.Option("127.0.0.1"),
-    port_base: int = typer.Option(0, help="First port (each venue takes the next); 0 = ephemeral."),
+    port_base: int = typer.Option(0, min=0, max=65535,
+                                  help="First port (each venue takes the next); 0 = ephemeral."),
     seed: int = typer.Option(1),
     credentials_out: Path | None = typer.Option(None, help="Write credentials JSON (mode 0600)."),
     config_out: Path | None = typer.Option(None, help="Write a gapless TOML config for these sims."),
@@ -72,58 +71,110 @@ def sim(
     """Run venue simulators until SIGINT/SIGTERM."""
     from gapless.cli.simcmd import run_sim
 
+    names = [v.strip() for v in venues.split(",") if v.strip()]
+    unknown = sorted(set(names) - set(NATIVE_VENUES))
+    if unknown or not names:
+        raise typer.BadParameter(f"simulated venues are {ALL_NATIVE}; got {venues!r}",
+                                 param_hint="--venues")
+    if port_base and port_base + len(names) - 1 > 65535:
+        raise typer.BadParameter(f"{len(names)} venues from port {port_base} pass 65535",
+                                 param_hint="--port-base")
     try:
-        _run(run_sim([v.strip() for v in venues.split(",") if v.strip()], host, port_base, seed,
-                     credentials_out, config_out, journal))
-    except GaplessError as exc:
+        _run(run_sim(names, host, port_base, seed, credentials_out, config_out, journal))
+    except OSError as exc:  # address in use, unknown host: a plain message, no traceback
+        where = f"{host}:{port_base or 'ephemeral ports'}"
+        fail(ConfigError(f"cannot serve on {where}: {exc.strerror or exc}"), Exit.BAD_INPUT)
+    except Exception as exc:
         _fail(exc)
 
 
-@order_app.command("place")
+@order_app.command("place", epilog=EXIT_CODES_HELP)
 def order_place(
     config: Path = typer.Option(..., exists=False),
     venue: str = typer.Option(...),
     symbol: str = typer.Option(...),
     side: str = typer.Option(..., help="buy or sell"),
     type: str = typer.Option("limit", help="limit or market"),
-    qty: str = typer.Option(...),
-    price: str | None = typer.Option(None),
+    qty: str = typer.Option(..., help="Plain decimal, e.g. 0.01 (no exponent or underscores)."),
+    price: str | None = typer.Option(None, help="Plain decimal; limit orders only."),
     tif: str = typer.Option("gtc", help="gtc, ioc, fok or post_only"),
-    client_id: str | None = typer.Option(None, help="Intent id (default: a new UUID)."),
+    client_id: str | None = typer.Option(None, help="Intent id, 1..64 printable characters "
+                                         "(default: a new UUID). Re-using one is idempotent."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Place one order through the engine (journaled first)."""
+    """Place one order through the engine (journaled first).
+
+    Exit 0 accepted (or filled / IOC-FOK expired as asked), 2 bad input or config,
+    3 rejected by the venue or denied by gapless, 4 outcome still unknown (journaled).
+    """
     from gapless.cli.common import dumps, engine_from_config, order_dict
-    from gapless.model import OrderIntent, OrderType, Side, TimeInForce
 
     try:
-        intent = OrderIntent(
-            intent_id=client_id or uuid.uuid4().hex,
-            venue=venue,
-            symbol=symbol.upper(),
-            side=Side(side.lower()),
-            type=OrderType(type.lower()),
-            qty=_decimal(qty, "qty") or Decimal(0),
-            price=_decimal(price, "price"),
-            tif=TimeInForce(tif.lower()),
+        intent = parse_intent(
+            intent_id=uuid.uuid4().hex if client_id is None else client_id,
+            venue=venue, symbol=symbol, side=side, order_type=type, qty=qty, price=price,
+            tif=tif,
         )
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+    except InvalidIntent as exc:
+        message = str(exc)
+        if message.startswith("intent_id "):
+            message = "--client-id " + message[len("intent_id "):]
+        fail(InvalidIntent(message), Exit.BAD_INPUT)
 
-    async def go() -> dict[str, Any]:
+    sent = False
+
+    async def go() -> tuple[Order | None, Exception | None]:
+        nonlocal sent
         async with engine_from_config(config, [venue]) as engine:
-            order = await engine.submit(intent)
-            return order_dict(order)
+            sent = True  # from here on the request may leave the process
+            try:
+                return await engine.submit(intent), None
+            except Exception as exc:
+                # write-ahead: an intent not in the journal was never sent
+                try:
+                    known = await engine.journal.get(intent.intent_id)
+                except Exception:
+                    return None, exc
+                sent = known is not None
+                return known, exc
 
     try:
-        result = _run(go())
-    except GaplessError as exc:
-        _fail(exc)
-        return
+        order, error = _run(go())
+    except Exception as exc:
+        fail(exc, error_code(exc, sent=sent), _status_hint(config, intent.intent_id) if sent else "")
+    if error is not None and order is None:
+        fail(error, error_code(error, sent=sent),
+             _status_hint(config, intent.intent_id) if sent else "")
+    assert order is not None
+    code = placed_code(order)
+    if error is not None:
+        note(f"{describe(error)}; the journal holds the order as {order.state.value}")
+        code = code if order.state.is_terminal or code is not Exit.OK else Exit.UNKNOWN
+    _show([order_dict(order)], json_out, dumps)
+    _explain(order, code, config)
+    raise typer.Exit(code=int(code))
+
+
+def _status_hint(config: Path, intent_id: str) -> str:
+    return (f"the order may have reached the venue; it is journaled: run "
+            f"`gapless order status --config {config} --client-id {intent_id}`")
+
+
+def _explain(order: Order, code: Exit, config: Path) -> None:
+    """One stderr line when the code is not 0, so a human reads what the number means."""
+    if code is Exit.NOT_DONE:
+        note(f"order {order.intent_id} {order.state.value}: "
+             f"{order.reject_reason or 'the venue did not keep it'}")
+    elif code is Exit.UNKNOWN:
+        note(f"order {order.intent_id} outcome not known yet ({order.state.value}); "
+             + _status_hint(config, order.intent_id))
+
+
+def _show(rows: list[dict[str, Any]], json_out: bool, dumps: Any) -> None:
     if json_out:
-        print(dumps(result))
+        print(dumps(rows[0] if len(rows) == 1 else rows))
     else:
-        _print_orders([result])
+        _print_orders(rows)
 
 
 def _one(config: Path, intent_id: str, action: str, json_out: bool) -> None:
@@ -131,7 +182,7 @@ def _one(config: Path, intent_id: str, action: str, json_out: bool) -> None:
     from gapless.config import load_config
     from gapless.store import open_journal
 
-    async def go() -> dict[str, Any]:
+    async def go() -> tuple[Order, Exception | None]:
         cfg = load_config(config)
         journal = open_journal(cfg.journal)
         await journal.open()
@@ -140,44 +191,70 @@ def _one(config: Path, intent_id: str, action: str, json_out: bool) -> None:
         finally:
             await journal.close()
         if known is None:
-            from gapless.model.errors import InvalidIntent
-
             raise InvalidIntent(f"no order with intent id {intent_id!r} in the journal")
         async with engine_from_config(config, [known.venue], load_balances=False) as engine:
-            if action == "cancel":
-                order = await engine.cancel(intent_id)
-            else:
-                order = await engine.status(intent_id)
-            return order_dict(order)
+            try:
+                if action == "cancel":
+                    return await engine.cancel(intent_id), None
+                return await engine.status(intent_id), None
+            except GaplessError as exc:
+                return await engine.status(intent_id, refresh=False), exc
 
     try:
-        result = _run(go())
-    except GaplessError as exc:
-        _fail(exc)
-        return
-    if json_out:
-        print(dumps(result))
+        order, error = _run(go())
+    except Exception as exc:
+        # a cancel that failed before it was sent did nothing; one that may have been
+        # sent, or a status that could not be read, leaves the order's outcome open
+        fail(exc, error_code(exc, sent=action == "cancel"))
+    if action == "cancel":
+        code = cancelled_code(order)
+        if error is not None and not order.state.is_terminal:
+            code = error_code(error, sent=True)  # 3: the cancel did not happen; 4: may have
     else:
-        _print_orders([result])
+        code = state_code(order)
+        if error is not None and not order.state.is_terminal:
+            code = Exit.UNKNOWN  # the venue could not confirm the journal's state
+    _show([order_dict(order)], json_out, dumps)
+    state = order.state.value
+    if error is not None and action == "cancel" and code is Exit.NOT_DONE:
+        note(f"cancel not done: {describe(error)}; the order is still {state}")
+    elif error is not None:
+        note(f"{describe(error)}; order {intent_id} is {state} in the journal, not confirmed "
+             "at the venue now")
+    elif action == "cancel" and code is Exit.UNKNOWN:
+        note(f"order {intent_id} is {state}: the cancel is not confirmed; "
+             + _status_hint(config, intent_id))
+    elif action == "status":
+        _explain(order, code, config)
+    raise typer.Exit(code=int(code))
 
 
-@order_app.command("cancel")
+@order_app.command("cancel", epilog=EXIT_CODES_HELP)
 def order_cancel(
     config: Path = typer.Option(...),
     intent_id: str = typer.Option(..., "--client-id", "--intent-id", help="The order's intent id."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Cancel an order by its intent id."""
+    """Cancel an order by its intent id.
+
+    Exit 0 the order can no longer execute (cancelled, or already final), 2 bad input or
+    config, 3 the cancel was refused or not sent (the order stays as it was), 4 not known
+    whether the order is still live.
+    """
     _one(config, intent_id, "cancel", json_out)
 
 
-@order_app.command("status")
+@order_app.command("status", epilog=EXIT_CODES_HELP)
 def order_status(
     config: Path = typer.Option(...),
     intent_id: str = typer.Option(..., "--client-id", "--intent-id", help="The order's intent id."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Query an order's state at the venue and update the journal."""
+    """Query an order's state at the venue and update the journal.
+
+    Exit 0 accepted, filled or cancelled, 2 bad input or config (or no such intent id),
+    3 rejected or denied, 4 outcome still unknown or not confirmable at the venue now.
+    """
     _one(config, intent_id, "status", json_out)
 
 
@@ -186,23 +263,31 @@ def order_list(
     config: Path = typer.Option(...),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """The journal's view of every order (after recovery)."""
+    """The journal's view of every order, after recovery of every reachable venue.
+
+    A venue that cannot be reached does not stop the listing: its orders are shown as
+    journaled and it is named on stderr and under "not_reconciled" in --json output.
+    Exit 0 listed, 2 bad config, 1 the journal could not be read.
+    """
     from gapless.cli.common import dumps, engine_from_config, order_dict
 
-    async def go() -> list[dict[str, Any]]:
+    async def go() -> tuple[list[dict[str, Any]], dict[str, str]]:
         async with engine_from_config(config, load_balances=False) as engine:
             orders = await engine.journal.all_orders()
-            return [order_dict(o) for o in orders]
+            return [order_dict(o) for o in orders], dict(sorted(engine.unreachable.items()))
 
     try:
-        result = _run(go())
-    except GaplessError as exc:
+        rows, unreachable = _run(go())
+    except Exception as exc:
         _fail(exc)
         return
+    for name, reason in unreachable.items():
+        note(f"venue {name} not reconciled (unreachable: {reason}); its orders are shown "
+             "as journaled")
     if json_out:
-        print(dumps(result))
+        print(dumps({"orders": rows, "not_reconciled": unreachable}))
     else:
-        _print_orders(result)
+        _print_orders(rows)
 
 
 @app.command()
@@ -221,7 +306,7 @@ def balances(
 
     try:
         result = _run(go())
-    except GaplessError as exc:
+    except Exception as exc:
         _fail(exc)
         return
     if json_out:
@@ -243,7 +328,7 @@ def demo(
 
     try:
         _run(run_demo([v.strip() for v in venues.split(",") if v.strip()], journal, console))
-    except GaplessError as exc:
+    except Exception as exc:
         _fail(exc)
 
 
@@ -257,7 +342,11 @@ def bench(
     """Raw aiohttp baseline vs our adapter path vs ccxt, same simulator, same run."""
     from gapless.cli.bench import run_bench
 
-    run_bench(orders, concurrency, json_file, [v.strip() for v in venues.split(",") if v.strip()], console)
+    try:
+        run_bench(orders, concurrency, json_file,
+                  [v.strip() for v in venues.split(",") if v.strip()], console)
+    except Exception as exc:
+        _fail(exc)
 
 
 def _print_orders(rows: list[dict[str, Any]]) -> None:

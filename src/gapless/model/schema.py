@@ -232,7 +232,9 @@ def decode_intent(raw: bytes | str) -> OrderIntent:
 def _identifier_problem(value: object) -> str | None:
     if not isinstance(value, str):
         return f"must be a string, got {type(value).__name__}"
-    if not 1 <= len(value) <= 64:
+    if not value:
+        return "must not be empty"
+    if len(value) > 64:
         return f"must be 1..64 characters, got {len(value)}"
     if not value.isprintable() or value != value.strip():
         return f"must be printable with no surrounding spaces, got {_show(value)}"
