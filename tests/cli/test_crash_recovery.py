@@ -82,7 +82,7 @@ async def place_and_kill(cfg: Path, intent_id: str, price: str) -> None:
 async def listed(cfg: Path) -> dict[str, dict[str, Any]]:
     code, out, err = await gapless("order", "list", "--config", str(cfg), "--json")
     assert code == 0, err
-    return {o["intent_id"]: o for o in json.loads(out)}
+    return {o["intent_id"]: o for o in json.loads(out)["orders"]}
 
 
 def at_venue(sim: Any, cid: str) -> list[Any]:
@@ -113,7 +113,7 @@ async def test_kill_after_send_before_ack(setup: tuple[Any, Path]) -> None:
     code, _out, err = await gapless("order", "place", "--config", str(cfg), "--venue", "binance",
                                    "--symbol", "BTC/USDT", "--side", "buy", "--qty", "0.01",
                                    "--price", low_price(sim), "--client-id", "crash-sent", "--json")
-    assert code == 0, err
+    assert code in (0, 3, 4) and "Traceback" not in err, err  # the journaled order's code
     assert len(at_venue(sim, order["client_order_id"])) == len(venue_side)
 
 
