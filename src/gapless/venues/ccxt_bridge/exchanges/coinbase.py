@@ -67,7 +67,7 @@ class CoinbaseQuirks(Quirks):
                 # ccxt's claims use our clock; the venue judges them on its own, which
                 # ccxt measured at start (timeDifference = ours - venue's, in ms)
                 offset = ex.safe_integer(ex.options, "timeDifference", 0) or 0
-                nbf = request["nbf"] - round(offset / 1000)
+                nbf = (ex.milliseconds() - offset) // 1000  # the venue's now, floored
                 request = {**request, "nbf": nbf, "iat": nbf, "exp": nbf + lifetime}
             return jwt(request, *args, **kwargs)
 
