@@ -190,7 +190,9 @@ def _json_number(value: object, name: str) -> Decimal:
     if isinstance(value, str):
         return parse_decimal(value, name)
     if isinstance(value, int) and not isinstance(value, bool):
-        value = Decimal(value) if abs(value) < 10**MAX_SIGNIFICANT_DIGITS else None
+        if abs(value) >= 10**MAX_INTEGER_DIGITS:
+            raise InvalidIntent(f"{name} is absurdly large (at most {MAX_INTEGER_DIGITS} digits)")
+        value = Decimal(value)
     return check_number(value, name)
 
 
