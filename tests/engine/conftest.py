@@ -9,7 +9,6 @@ import pytest
 from gapless.engine import Engine
 from gapless.sim.cluster import start_venue_sim
 from gapless.store.sqlite import SqliteJournal
-from gapless.transport.backoff import Backoff
 from gapless.venues.base import Credentials, VenueConfig
 from gapless.venues.registry import create_venue
 
@@ -39,7 +38,7 @@ async def engine(sim: Any, tmp_path: Path) -> AsyncIterator[Engine]:
     journal = SqliteJournal(tmp_path / "journal.sqlite")
     await journal.open()
     venue = create_venue(venue_config(sim))
-    eng = Engine(journal, {"binance": venue}, unknown_query_attempts=3, backoff=Backoff(base=0.01, cap=0.05))
+    eng = Engine(journal, {"binance": venue})  # default settings: what users run
     await eng.start()
     try:
         yield eng

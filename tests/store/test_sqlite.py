@@ -27,6 +27,8 @@ async def test_schema_version_and_pragmas(tmp_path: Path) -> None:
     j = SqliteJournal(db)
     await j.open()
     assert await j.schema_version() == SCHEMA_VERSION >= 1
+    # the connection that commits every write: WAL, and fsync on every commit (FULL = 2)
+    assert await j.durability() == ("wal", 2)
     await j.close()
     conn = sqlite3.connect(db)
     try:

@@ -39,6 +39,7 @@ from gapless.model import (
     StageTimes,
     TimeInForce,
 )
+from gapless.model.redact import scrub
 from gapless.store.journal import Journal
 
 # -- schema ---------------------------------------------------------------------------
@@ -183,7 +184,7 @@ def _order_params(o: Order) -> tuple[Any, ...]:
         str(o.quote_filled),
         orjson.dumps({k: str(v) for k, v in o.fees.items()}).decode(),
         orjson.dumps(list(o.fill_ids)).decode(),
-        o.reject_reason,
+        scrub(o.reject_reason) if o.reject_reason else "",  # never a secret on disk
         *(getattr(t, f) for f in _TIME_FIELDS),
     )
 
@@ -489,6 +490,17 @@ class SqliteJournal(Journal):
 
     async def record_fill(self, fill: Fill, intent_id: str) -> bool:
         return bool(await self._write(lambda c: _insert_fill(c, fill, intent_id)))
+
+    async def durability(self) -> tuple[str, int]:
+        """The *writer* connection's ``journal_mode`` and ``synchronous`` level (2 = FULL):
+        what every acknowledged write really relied on, for tests and diagnostics."""
+
+        def q(c: sqlite3.Connection) -> tuple[str, int]:
+            mode = c.execute("PRAGMA journal_mode").fetchone()[0]
+            return str(mode), int(c.execute("PRAGMA synchronous").fetchone()[0])
+
+        result: tuple[str, int] = await self._write(q)
+        return result
 
     # -- reads --
     async def get(self, intent_id: str) -> Order | None:
