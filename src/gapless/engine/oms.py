@@ -25,6 +25,7 @@ from collections.abc import Mapping
 
 import msgspec
 
+from gapless.engine import reconcile
 from gapless.engine.checks import BalanceBook, check_intent
 from gapless.model import (
     Balance,
@@ -53,7 +54,7 @@ from gapless.store.journal import Journal
 from gapless.transport.backoff import Backoff
 from gapless.transport.clock import Clock, RealClock
 from gapless.transport.deadletter import DeadLetter, DeadLetterQueue
-from gapless.venues.base import Reconnected, Venue
+from gapless.venues.base import Venue
 
 S = OrderState
 log = logging.getLogger("gapless.engine")
@@ -322,21 +323,6 @@ class Engine:
             if attempt + 1 < (attempts or self.unknown_query_attempts):
                 await self.clock.sleep(self.backoff.delay(attempt))
 
-    async def settle_unknown(self, venue_name: str | None = None) -> int:
-        """One query for every UNKNOWN order (of one venue, or all): adopt what the venue
-        reports, reject what its validity bound proves dead. Returns how many settled."""
-        settled = 0
-        for order in list(self._orders.values()):
-            if order.state is not S.UNKNOWN or order.intent_id in self._sending:
-                continue
-            if venue_name is not None and order.venue != venue_name:
-                continue
-            await self.resolve_unknown(order, attempts=1)
-            if order.state is not S.UNKNOWN:
-                settled += 1
-                self._settle(order)
-        return settled
-
     # -- cancel / status -------------------------------------------------------------
     async def cancel(self, intent_id: str) -> Order:
         """Cancel by client order id. An order whose send outcome is still open is first
@@ -448,115 +434,39 @@ class Engine:
             order.times.first_fill = time.time_ns()
         return applied
 
-    async def on_event(self, venue: Venue, event: object) -> None:
-        """Apply one private-stream event (order report, fill, balance, reconnect)."""
-        if isinstance(event, Balance):
-            self.balances.update(venue.name, event)
-        elif isinstance(event, Reconnected):
-            await self.reconcile_open(venue.name)
-        elif isinstance(event, OrderReport):
-            order = await self._find(venue.name, event.client_order_id)
-            if order is None:
-                self._dead(venue.name, "private", event, "unknown client order id")
-                return
-            await self.apply_report(order, event)
-            self._settle(order)
-        elif isinstance(event, Fill):
-            order = await self._find(venue.name, event.client_order_id)
-            if order is None:
-                self._dead(venue.name, "private", event, "fill for unknown order")
-                return
-            async with self._lock(order.intent_id):
-                if self._apply_fill(order, event):
-                    await self.journal.record_fill(event, order.intent_id)
-                    await self.journal.update(order)
-            self._settle(order)
-        else:
-            self._dead(venue.name, "private", event, "unrecognised event")
+    # -- reconciliation (the functions live in engine/reconcile.py) ---------------------
+    async def recover(self, venue_name: str | None = None) -> list[Order]:
+        """Reconcile every non-final journaled order (of one venue, or all reachable)."""
+        return await reconcile.recover(self, venue_name)
 
-    async def _follow(self, venue: Venue) -> None:
-        while True:
-            try:
-                async for event in venue.private_events():
-                    await self.on_event(venue, event)
-            except asyncio.CancelledError:
-                raise
-            except GaplessError as exc:
-                self._dead(venue.name, "private", None, f"stream error: {exc}")
-            await self.clock.sleep(0.5)
+    async def settle_unknown(self, venue_name: str | None = None) -> int:
+        """One query per UNKNOWN order: adopt what the venue reports, reject what its
+        validity bound proves dead. Returns how many settled."""
+        return await reconcile.settle_unknown(self, venue_name)
+
+    async def reconcile_open(self, venue_name: str) -> None:
+        await reconcile.reconcile_open(self, venue_name)
 
     async def drain_dead_letters(self) -> list[DeadLetter]:
-        """Take every parked message (the engine's and each adapter's) and reconcile the
-        open orders of each venue concerned by REST, since a lost update may have been
-        about any of them. Returns the letters for inspection; none is dropped unseen."""
-        letters = self.dead_letters.drain()
-        for venue in self.venues.values():
-            letters += venue.dlq.drain()
-        for name in sorted({dl.venue for dl in letters if dl.venue in self.venues}):
-            await self.reconcile_open(name)
-        if letters:
-            self.dead_letters_drained += len(letters)
-            log.warning("reconciled after %d dead letter(s): %s", len(letters),
-                        "; ".join(f"{dl.venue}/{dl.stream}: {dl.reason}" for dl in letters[:5]))
-        return letters
+        """Drain every dead-letter queue and reconcile the venues concerned."""
+        return await reconcile.drain_dead_letters(self)
 
-    async def _maintain(self) -> None:
-        """Every ``reconcile_interval``: retry unreachable venues, settle UNKNOWN orders,
-        drain dead letters. A failure of one venue never stops the loop."""
-        while True:
-            await self.clock.sleep(self.reconcile_interval)
-            for name in list(self.unreachable):
-                try:
-                    await self._start_venue(name)
-                except GaplessError as exc:
-                    log.warning("venue %s still not started: %s", name, exc)
-            try:
-                await self.settle_unknown()
-            except GaplessError as exc:
-                log.warning("settling unknown orders failed: %s", exc)
-            try:
-                await self.drain_dead_letters()
-            except GaplessError as exc:  # the venue is unwell: try again next round
-                log.warning("dead-letter reconciliation failed: %s", exc)
-
-    # -- recovery --------------------------------------------------------------------
-    async def recover(self, venue_name: str | None = None) -> list[Order]:
-        """Reconcile every non-terminal journaled order (of one venue, or of every reachable
-        one) with its venue before trading.
-
-        CREATED/SUBMITTED orders may or may not have reached the venue before a crash:
-        they become UNKNOWN with a validity bound counted from now (the dead process
-        signed them earlier) and are resolved like any unknown outcome, never re-sent.
-        An order whose venue fails to answer stays as it is, for the next reconciliation.
-        """
-        recovered = []
-        for order in await self.journal.open_orders():
-            if order.venue not in self.venues or order.venue in self.unreachable:
-                continue
-            if venue_name is not None and order.venue != venue_name:
-                continue
-            if order.intent_id in self._sending:
-                continue
-            order = self._orders.get(order.intent_id, order)
-            self._track(order)
-            try:
-                await self.status(order.intent_id)
-            except GaplessError as exc:
-                self._dead(order.venue, "recover", order.intent_id, str(exc))
-            recovered.append(order)
-        return recovered
+    async def on_event(self, venue: Venue, event: object) -> None:
+        """Apply one private-stream event (order report, fill, balance, reconnect)."""
+        await reconcile.on_event(self, venue, event)
 
     def not_reconciled(self) -> list[str]:
         """Configured venues whose journaled orders could not be reconciled (unreachable)."""
-        return sorted(self.unreachable)
+        return reconcile.not_reconciled(self)
 
-    async def reconcile_open(self, venue_name: str) -> None:
-        for order in list(self._orders.values()):
-            if order.venue == venue_name and not order.state.is_terminal:
-                try:
-                    await self.status(order.intent_id)
-                except GaplessError as exc:
-                    self._dead(venue_name, "reconcile", order.intent_id, str(exc))
+    async def _follow(self, venue: Venue) -> None:
+        await reconcile.follow(self, venue)
+
+    async def _maintain(self) -> None:
+        await reconcile.maintain(self)
+
+    async def _find(self, venue: str, client_order_id: str) -> Order | None:
+        return await reconcile.find(self, venue, client_order_id)
 
     # -- helpers ---------------------------------------------------------------------
     def _dead(self, venue: str, stream: str, item: object, reason: str) -> None:
@@ -593,17 +503,6 @@ class Engine:
         self._recent.move_to_end(order.intent_id)
         while len(self._recent) > self._recent_max:
             self._recent.popitem(last=False)
-
-    async def _find(self, venue: str, client_order_id: str) -> Order | None:
-        """The order a stream event is about: live, recently finished, or journaled (a late
-        fill after a cancel is still applied)."""
-        order = self._by_cid.get((venue, client_order_id))
-        if order is not None:
-            return order
-        for recent in reversed(self._recent.values()):
-            if recent.venue == venue and recent.client_order_id == client_order_id:
-                return recent
-        return await self.journal.find_by_client_id(venue, client_order_id)
 
     def _lock(self, intent_id: str) -> asyncio.Lock:
         lock = self._locks.get(intent_id)
