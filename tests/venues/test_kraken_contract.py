@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from gapless.model import OrderState, Side, TimeInForce
-from gapless.model.errors import InvalidIntent, RateLimited
+from gapless.model.errors import InvalidIntent, Outcome, RateLimited
 from gapless.sim.cluster import start_venue_sim
 from gapless.venues.base import Credentials, VenueConfig
 from gapless.venues.registry import create_venue
@@ -74,7 +74,7 @@ async def test_rest_counter_is_metered_and_mapped() -> None:
         with pytest.raises(RateLimited) as ei:
             for _ in range(40):
                 await venue.balances()
-        assert not ei.value.banned and ei.value.retryable
+        assert not ei.value.banned and ei.value.outcome is Outcome.RETRYABLE
     finally:
         await venue.close()
         await sim.stop()

@@ -57,7 +57,6 @@ class GaplessError(Exception):
     """Base of every error gapless raises on purpose."""
 
     outcome: Outcome = Outcome.UNKNOWN
-    retryable: bool = False
 
     def __init__(
         self,
@@ -109,7 +108,7 @@ class InsufficientBalance(LocalDenial):
 
 
 class CircuitOpen(LocalDenial):
-    retryable = True
+    """Nothing was sent; the caller may try again after ``retry_after``."""
 
 
 class DuplicateIntent(LocalDenial):
@@ -145,12 +144,11 @@ class DuplicateClientOrderId(Rejected):
 
 
 class TimestampRejected(Rejected):
-    retryable = True
+    """Outside the venue's validity window: nothing executed, safe to re-sign once."""
 
 
 class Retryable(GaplessError):
     outcome = Outcome.RETRYABLE
-    retryable = True
 
 
 class RateLimited(Retryable):
@@ -165,7 +163,6 @@ class VenueUnavailable(Retryable):
 
 class OutcomeUnknown(GaplessError):
     outcome = Outcome.UNKNOWN
-    retryable = True  # for idempotent reads; creates are resolved by query, never blind resend
 
 
 class RequestTimeout(OutcomeUnknown):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator
-from decimal import Decimal
 
 import msgspec
 
@@ -149,14 +148,3 @@ class Venue(abc.ABC):
     @abc.abstractmethod
     def private_events(self) -> AsyncIterator[PrivateEvent]:
         """Order updates, fills and balances; a ``Reconnected`` after every reconnect."""
-
-
-def dec(value: object) -> Decimal:
-    """Parse a venue number (string preferred) into Decimal without float rounding."""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int | str):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    raise TypeError(f"not a number: {value!r}")
