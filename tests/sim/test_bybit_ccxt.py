@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import ccxt.async_support as ccxt
 import pytest
 
-from gapless.sim.bybit.server import ORDER_ID_BASE
+from gapless.sim.bybit.wire import ORDER_ID_BASE
 from gapless.sim.cluster import RunningSim, start_venue_sim
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from gapless.sim.bybit.server import exec_id_str, order_id_str
+from gapless.sim.bybit.wire import exec_id_str, order_id_str
 
 from .conftest import ThreadedSim
 

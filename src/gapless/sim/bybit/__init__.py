@@ -1,5 +1,5 @@
 """Bybit V5 spot simulator skin."""
 
-from .server import BybitSkin, build
+from .app import BybitSkin, build
 
 __all__ = ["BybitSkin", "build"]
