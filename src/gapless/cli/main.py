@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 import uuid
 from collections.abc import Coroutine
@@ -364,8 +363,3 @@ def main() -> None:
         app()
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
-
-
-def install_signal_stop(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)

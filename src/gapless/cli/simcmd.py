@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 
-from gapless.cli.main import install_signal_stop
+
+def install_signal_stop(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """SIGINT/SIGTERM end the run cleanly (simulators stop, sockets close)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
 
 
 async def run_sim(
