@@ -1,12 +1,13 @@
 """Start and stop venue simulators on loopback sockets.
 
-``SKINS`` maps a venue name to a factory ``(seed=..., **options) -> VenueSim``; later skins
-register themselves here.
+``SKINS`` maps a venue name to a factory ``(seed=..., **options) -> VenueSim``; each built-in
+skin is the package ``gapless.sim.<venue>`` and its ``build``; ``register_skin`` adds others.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import socket
 from collections.abc import Callable
 from types import TracebackType
@@ -21,17 +22,21 @@ from .core.faults import Faults
 from .core.liquidity import Liquidity
 
 
-def _binance(**kw: Any) -> VenueSim:
-    from .binance.app import build
+def _skin(venue: str) -> Callable[..., VenueSim]:
+    """Every skin is the package ``gapless.sim.<venue>`` exporting ``build``; imported on first
+    use so starting one venue never loads the others."""
 
-    return build(**kw)
+    def factory(**kw: Any) -> VenueSim:
+        module = importlib.import_module(f"{__package__}.{venue}")
+        build: Callable[..., VenueSim] = module.build
+        return build(**kw)
+
+    return factory
 
 
-SKINS: dict[str, Callable[..., VenueSim]] = {"binance": _binance}
-SKINS["bybit"] = lambda **kw: __import__("gapless.sim.bybit", fromlist=["build"]).build(**kw)
-SKINS["okx"] = lambda **kw: __import__("gapless.sim.okx.server", fromlist=["build"]).build(**kw)
-SKINS["kraken"] = lambda **kw: __import__("gapless.sim.kraken", fromlist=["build"]).build(**kw)
-SKINS["coinbase"] = lambda **kw: __import__("gapless.sim.coinbase.app", fromlist=["build"]).build(**kw)
+SKINS: dict[str, Callable[..., VenueSim]] = {
+    venue: _skin(venue) for venue in ("binance", "bybit", "okx", "kraken", "coinbase")
+}
 
 
 def register_skin(venue: str, factory: Callable[..., VenueSim]) -> None:

@@ -19,7 +19,7 @@ from . import wire
 from .auth import WS_VERIFY_PATH, parse_unix_seconds, verify
 
 if TYPE_CHECKING:
-    from .server import OkxSim
+    from .app import OkxSim
 
 LOGIN_WINDOW_S = 30.0
 BOOK_DEPTH = 400
