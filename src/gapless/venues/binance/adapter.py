@@ -7,13 +7,13 @@ key state is prepared once and responses are decoded by precompiled msgspec deco
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 
 from gapless.model import Balance, BookSnapshot, Fill, Instrument, Order, OrderReport
-from gapless.model.errors import AuthError, OrderNotFound, RateLimited, TimestampRejected
-from gapless.transport.breaker import ConnKind
+from gapless.model.errors import AuthError, GaplessError, OrderNotFound, TimestampRejected
 from gapless.transport.clock import Clock
 from gapless.transport.deadletter import DeadLetterQueue
+from gapless.transport.http import HttpResponse
 from gapless.transport.ratelimit import Priority, RateLimiter
 from gapless.transport.ws import WsConnection
 from gapless.venues.base import PrivateEvent, VenueConfig
@@ -21,9 +21,11 @@ from gapless.venues.binance.auth import Signer, make_signer
 from gapless.venues.binance.book import LocalBook, run_book
 from gapless.venues.binance.errors import map_error
 from gapless.venues.binance.limits import BinanceLimits, depth_key, rules_from_exchange_info
+from gapless.venues.binance.options import CAPABILITIES, BinanceOptions
 from gapless.venues.binance.translate import (
     CLIENT_ID_RE,
     DepthWire,
+    ExchangeInfo,
     SymbolSpec,
     balances_from,
     book_from,
@@ -42,11 +44,10 @@ from gapless.venues.binance.translate import (
     spec_for,
 )
 from gapless.venues.binance.userstream import UserStream
-from gapless.venues.common.options import recv_window_ms
-from gapless.venues.common.venue import RestVenue, bad_data, clock_offset_ms
+from gapless.venues.common.endpoints import AuthKind, Endpoint
+from gapless.venues.common.venue import RestVenue, Signed, clock_offset_ms
 from gapless.venues.common.wire import hashed_client_id
 
-ORDER_PATH = "/api/v3/order"
 #: Binance refuses a larger ``recvWindow`` (-1131, "recvWindow must be less than 60000")
 MAX_RECV_WINDOW_MS = 60_000
 
@@ -72,12 +73,11 @@ class BinanceVenue(RestVenue[SymbolSpec]):
         dlq: DeadLetterQueue | None = None,
     ) -> None:
         super().__init__(config, clock=clock, dlq=dlq)
-        opts = config.options
-        self.recv_window = recv_window_ms(
-            opts, maximum=MAX_RECV_WINDOW_MS, family=self.family, venue=self.name
-        )
-        self.book_depth = int(opts.get("book_depth", "20"))
-        self.keepalive_every = float(opts.get("listen_key_keepalive_s", "1800"))
+        self.options = BinanceOptions.parse(config.options, venue=self.name)
+        self.capabilities = CAPABILITIES
+        self.recv_window = self.options.recv_window
+        self.book_depth = self.options.book_depth
+        self.keepalive_every = self.options.listen_key_keepalive_s
         creds = config.credentials
         self._signer: Signer | None = make_signer(creds.secret) if creds.secret else None
         self._key_headers: Mapping[str, str] = (
@@ -91,45 +91,30 @@ class BinanceVenue(RestVenue[SymbolSpec]):
         recvWindow`` (checked again before the matching engine), so it is the bound."""
         return self.recv_window / 1000
 
-    # -- plumbing --------------------------------------------------------------------
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        query: str,
-        *,
-        endpoint: str,
-        priority: Priority = Priority.QUERY,
-        signed: bool = False,
-        keyed: bool = False,
-        mutating: bool = False,
-    ) -> bytes:
-        await self.limiter.acquire(self.limits.costs[endpoint], priority)
-        for attempt in (0, 1):
-            q = self._sign(query) if signed else query
-            resp = await self.http.request(
-                method,
-                path,
-                query=q,
-                headers=self._key_headers if (signed or keyed) else None,
-                private=signed or keyed,
-            )
-            self.limits.sync(self.limiter, resp.headers)
-            status = resp.status
-            if 200 <= status < 300:
-                self.limiter.on_success()
-                return resp.body
-            err = map_error(status, resp.headers, resp.body, mutating=mutating, venue=self.name)
-            if isinstance(err, RateLimited):
-                self.limiter.on_rate_limited(err.retry_after, banned=err.banned)
-            elif isinstance(err, TimestampRejected) and signed and attempt == 0:
-                # outside recvWindow: provably not executed; re-sync and re-sign once
-                await self.sync_time()
-                continue
-            raise err
-        raise AssertionError("unreachable")  # pragma: no cover
+    # -- the request pipeline's venue hooks ------------------------------------------
+    def _sign(self, ep: Endpoint, path: str, query: str, body: bytes | None) -> Signed:
+        auth = ep.auth
+        if auth is AuthKind.SIGNED:
+            return self._sign_query(query), None, self._key_headers
+        return query, None, (self._key_headers if auth is AuthKind.KEYED else None)
 
-    def _sign(self, query: str) -> str:
+    def _classify(self, ep: Endpoint, resp: HttpResponse, mutating: bool) -> bytes:
+        status = resp.status
+        if 200 <= status < 300:
+            return resp.body
+        raise map_error(status, resp.headers, resp.body, mutating=mutating, venue=self.name)
+
+    def _sync_usage(self, ep: Endpoint, path: str, resp: HttpResponse) -> None:
+        self.limits.sync(self.limiter, resp.headers)
+
+    async def _resign(self, err: GaplessError, resp: HttpResponse) -> bool:
+        if isinstance(err, TimestampRejected):
+            # outside recvWindow: provably not executed; re-sync, then re-sign once
+            await self.sync_time()
+            return True
+        return False
+
+    def _sign_query(self, query: str) -> str:
         signer = self._signer
         if signer is None:
             raise AuthError("binance: this request needs credentials", venue=self.name)
@@ -144,16 +129,17 @@ class BinanceVenue(RestVenue[SymbolSpec]):
     async def sync_time(self) -> None:
         """Measure the offset between our clock and the venue's ``serverTime``."""
         t0 = self.clock.time()
-        body = await self._request("GET", "/api/v3/time", "", endpoint="time")
+        wire = await self._send(self.limits.endpoints["time"], decode_server_time)
         t1 = self.clock.time()
-        self._time_offset_ms = clock_offset_ms(decode_server_time(body).serverTime, t0, t1)
+        self._time_offset_ms = clock_offset_ms(wire.serverTime, t0, t1)
 
     # -- reference data --------------------------------------------------------------
-    @bad_data(ConnKind.REST_PUBLIC)
     async def load_instruments(self) -> dict[str, Instrument]:
-        body = await self._request("GET", "/api/v3/exchangeInfo", "", endpoint="exchangeInfo")
-        info = decode_exchange_info(body)
-        instruments = instruments_from(info, self.name)
+        def decode(body: bytes) -> tuple[ExchangeInfo, dict[str, Instrument]]:
+            info = decode_exchange_info(body)
+            return info, instruments_from(info, self.name)
+
+        info, instruments = await self._send(self.limits.endpoints["exchangeInfo"], decode)
         if info.rateLimits:
             rules = rules_from_exchange_info(info.rateLimits)
             if rules and tuple(rules) != self.limits.rules:
@@ -168,65 +154,58 @@ class BinanceVenue(RestVenue[SymbolSpec]):
         return binance_client_order_id(intent_id)
 
     # -- trading ---------------------------------------------------------------------
-    @bad_data(ConnKind.REST_PRIVATE)
+    def _order_report(self, spec: SymbolSpec) -> Callable[[bytes], OrderReport]:
+        name = self.name
+        return lambda body: report_from(decode_order(body), spec.symbol, name)
+
     async def place_order(self, order: Order) -> OrderReport:
         spec = self._spec(order.symbol)
-        body = await self._request(
-            "POST",
-            ORDER_PATH,
-            order_query(spec, order),
-            endpoint="order_new",
+        return await self._send(
+            self.limits.endpoints["order_new"],
+            self._order_report(spec),
+            query=order_query(spec, order),
             priority=Priority.ORDER,
-            signed=True,
             mutating=True,
         )
-        return report_from(decode_order(body), spec.symbol, self.name)
 
-    @bad_data(ConnKind.REST_PRIVATE)
     async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
         spec = self._spec(symbol)
         if not CLIENT_ID_RE.fullmatch(client_order_id):
             raise OrderNotFound(f"{client_order_id!r} is not a binance client id", venue=self.name)
-        body = await self._request(
-            "DELETE",
-            ORDER_PATH,
-            f"{spec.prefix}&origClientOrderId={client_order_id}",
-            endpoint="order_cancel",
+        return await self._send(
+            self.limits.endpoints["order_cancel"],
+            self._order_report(spec),
+            query=f"{spec.prefix}&origClientOrderId={client_order_id}",
             priority=Priority.CANCEL,
-            signed=True,
             mutating=True,
         )
-        return report_from(decode_order(body), spec.symbol, self.name)
 
-    @bad_data(ConnKind.REST_PRIVATE)
     async def query_order(self, symbol: str, client_order_id: str) -> OrderReport:
         spec = self._spec(symbol)
         if not CLIENT_ID_RE.fullmatch(client_order_id):
             raise OrderNotFound(f"{client_order_id!r} is not a binance client id", venue=self.name)
-        body = await self._request(
-            "GET",
-            ORDER_PATH,
-            f"{spec.prefix}&origClientOrderId={client_order_id}",
-            endpoint="order_query",
-            signed=True,
+        return await self._send(
+            self.limits.endpoints["order_query"],
+            self._order_report(spec),
+            query=f"{spec.prefix}&origClientOrderId={client_order_id}",
         )
-        return report_from(decode_order(body), spec.symbol, self.name)
 
-    @bad_data(ConnKind.REST_PRIVATE)
     async def open_orders(self, symbol: str | None = None) -> list[OrderReport]:
         if symbol is None:
             q, endpoint = "", "open_orders_all"
         else:
             q, endpoint = self._spec(symbol).prefix, "open_orders_symbol"
-        body = await self._request("GET", "/api/v3/openOrders", q, endpoint=endpoint, signed=True)
-        return [report_from(w, self._canonical(w.symbol), self.name) for w in decode_orders(body)]
 
-    @bad_data(ConnKind.REST_PRIVATE)
+        def decode(body: bytes) -> list[OrderReport]:
+            return [report_from(w, self._canonical(w.symbol), self.name)
+                    for w in decode_orders(body)]
+
+        return await self._send(self.limits.endpoints[endpoint], decode, query=q)
+
     async def balances(self) -> dict[str, Balance]:
-        body = await self._request("GET", "/api/v3/account", "", endpoint="account", signed=True)
-        return balances_from(decode_account(body), self.name)
+        return await self._send(self.limits.endpoints["account"],
+                                lambda body: balances_from(decode_account(body), self.name))
 
-    @bad_data(ConnKind.REST_PRIVATE)
     async def my_trades(self, symbol: str, client_order_id: str | None = None) -> list[Fill]:
         spec = self._spec(symbol)
         if client_order_id is None:
@@ -235,21 +214,25 @@ class BinanceVenue(RestVenue[SymbolSpec]):
             rep = await self.query_order(symbol, client_order_id)
             q = f"{spec.prefix}&orderId={rep.venue_order_id}"
             endpoint, cid = "my_trades_order", client_order_id
-        body = await self._request("GET", "/api/v3/myTrades", q, endpoint=endpoint, signed=True)
-        return [fill_from_trade(t, spec.symbol, self.name, cid) for t in decode_trades(body)]
+
+        def decode(body: bytes) -> list[Fill]:
+            return [fill_from_trade(t, spec.symbol, self.name, cid) for t in decode_trades(body)]
+
+        return await self._send(self.limits.endpoints[endpoint], decode, query=q)
 
     # -- market data -----------------------------------------------------------------
     async def _depth(self, spec: SymbolSpec, limit: int) -> DepthWire:
-        body = await self._request(
-            "GET", "/api/v3/depth", f"{spec.prefix}&limit={limit}", endpoint=depth_key(limit)
-        )
-        return decode_depth(body)
+        return await self._send(self.limits.endpoints[depth_key(limit)], decode_depth,
+                                query=f"{spec.prefix}&limit={limit}")
 
-    @bad_data(ConnKind.REST_PUBLIC)
     async def order_book(self, symbol: str, depth: int = 20) -> BookSnapshot:
         spec = self._spec(symbol)
         limit = max(1, min(depth, 5000))
-        return book_from(await self._depth(spec, limit), spec.symbol, self.name, depth)
+        return await self._send(
+            self.limits.endpoints[depth_key(limit)],
+            lambda body: book_from(decode_depth(body), spec.symbol, self.name, depth),
+            query=f"{spec.prefix}&limit={limit}",
+        )
 
     def _ws(self, path: str, name: str) -> WsConnection:
         url = self._require_ws_url()
@@ -275,15 +258,12 @@ class BinanceVenue(RestVenue[SymbolSpec]):
             await self._release(conn)
 
     async def _create_listen_key(self) -> str:
-        body = await self._request(
-            "POST", "/api/v3/userDataStream", "", endpoint="user_stream", keyed=True
-        )
-        return decode_listen_key(body).listenKey
+        wire = await self._send(self.limits.endpoints["user_stream_new"], decode_listen_key)
+        return wire.listenKey
 
     async def _keepalive_listen_key(self, key: str) -> None:
-        await self._request(
-            "PUT", "/api/v3/userDataStream", f"listenKey={key}", endpoint="user_stream", keyed=True
-        )
+        await self._send(self.limits.endpoints["user_stream_keepalive"], lambda body: body,
+                         query=f"listenKey={key}")
 
     async def private_events(self) -> AsyncIterator[PrivateEvent]:
         ws_url = self._require_ws_url()

@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from gapless.transport.ratelimit import LimitRule, RateLimiter
 from gapless.venues.binance.translate import RateLimitSpec
+from gapless.venues.common.endpoints import AuthKind, Endpoint, table
 
 _UNIT_SECONDS = {"SECOND": 1.0, "MINUTE": 60.0, "HOUR": 3600.0, "DAY": 86400.0}
 _UNIT_LETTER = {"SECOND": "S", "MINUTE": "M", "HOUR": "H", "DAY": "D"}
@@ -43,6 +44,30 @@ ENDPOINT_WEIGHT: Mapping[str, tuple[int, bool]] = MappingProxyType(
         "user_stream": (2, False),
     }
 )
+
+
+_PUB, _KEY, _SIG = AuthKind.PUBLIC, AuthKind.KEYED, AuthKind.SIGNED
+_ORDER, _OPEN, _TRADES, _STREAM = (
+    "/api/v3/order", "/api/v3/openOrders", "/api/v3/myTrades", "/api/v3/userDataStream")
+
+#: the REST endpoints the adapter sends to; costs are filled in from the live rules
+ENDPOINTS: Mapping[str, Endpoint] = table((
+    Endpoint("time", "GET", "/api/v3/time", _PUB),
+    Endpoint("exchangeInfo", "GET", "/api/v3/exchangeInfo", _PUB),
+    *(Endpoint(f"depth_{n}", "GET", "/api/v3/depth", _PUB) for n in (100, 500, 1000, 5000)),
+    Endpoint("order_new", "POST", _ORDER, _SIG),
+    Endpoint("order_cancel", "DELETE", _ORDER, _SIG),
+    Endpoint("order_query", "GET", _ORDER, _SIG),
+    Endpoint("open_orders_symbol", "GET", _OPEN, _SIG),
+    Endpoint("open_orders_all", "GET", _OPEN, _SIG),
+    Endpoint("account", "GET", "/api/v3/account", _SIG),
+    Endpoint("my_trades", "GET", _TRADES, _SIG),
+    Endpoint("my_trades_order", "GET", _TRADES, _SIG),
+    Endpoint("user_stream_new", "POST", _STREAM, _KEY),
+    Endpoint("user_stream_keepalive", "PUT", _STREAM, _KEY),
+))
+#: endpoint -> the row of ``ENDPOINT_WEIGHT`` that prices it
+_WEIGHT_ROW = {"user_stream_new": "user_stream", "user_stream_keepalive": "user_stream"}
 
 
 def rule_name(kind: str, interval_num: int, interval: str) -> str:
@@ -94,6 +119,11 @@ class BinanceLimits:
                 elif n.startswith(RAW + "_") or (is_order and n.startswith(ORDERS + "_")):
                     c[n] = 1
             self.costs[endpoint] = c
+        #: the endpoint table with this rule set's costs (what the adapter sends by)
+        self.endpoints: dict[str, Endpoint] = {
+            name: ep.with_costs(self.costs[_WEIGHT_ROW.get(name, name)])
+            for name, ep in ENDPOINTS.items()
+        }
         # lowercase header -> rule name
         self.headers: dict[str, str] = {}
         for n in names:
