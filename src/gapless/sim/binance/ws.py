@@ -19,13 +19,10 @@ from ..core.models import (
     TradeEvent,
 )
 from .auth import hmac_hex, verify
+from .wire import fmt
 
 if TYPE_CHECKING:
     from .app import BinanceSkin
-
-
-def fmt(d: Decimal | None) -> str:
-    return "0.00000000" if d is None else f"{d:.8f}"
 
 
 class Conn:
