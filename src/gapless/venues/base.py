@@ -8,6 +8,7 @@ All errors raised are from ``gapless.model.errors``.
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import AsyncIterator
 
 import msgspec
@@ -19,6 +20,8 @@ from gapless.model import (
     Instrument,
     Order,
     OrderReport,
+    OrderType,
+    TimeInForce,
     UnknownSymbol,
 )
 from gapless.model.redact import register_secret
@@ -67,10 +70,49 @@ class Reconnected(msgspec.Struct, frozen=True):
 PrivateEvent = OrderReport | Fill | Balance | Reconnected
 
 
+class ClientIdRule(msgspec.Struct, frozen=True, kw_only=True):
+    """Which client order ids the venue takes: ``pattern`` (a full-match regex) and the
+    longest id; ``Venue.client_order_id`` only ever derives ids that match."""
+
+    pattern: str
+    max_length: int
+
+    def accepts(self, client_order_id: str) -> bool:
+        return (len(client_order_id) <= self.max_length
+                and re.fullmatch(self.pattern, client_order_id) is not None)
+
+
+class Capabilities(msgspec.Struct, frozen=True, kw_only=True):
+    """What this adapter can do (not everything the venue offers): the router picks venues
+    and order shapes from it, the contract suite picks its tests. An order outside it is
+    refused inside the process (``InvalidIntent``), never sent."""
+
+    order_types: frozenset[OrderType]
+    #: for limit orders (``POST_ONLY`` included); market orders are immediate by nature
+    time_in_force: frozenset[TimeInForce]
+    client_id: ClientIdRule
+    batch_orders: bool = False  # several creates in one request
+    ws_order_entry: bool = False  # orders placed over a WebSocket instead of REST
+    amend: bool = False  # price/quantity changed in place, keeping the queue position
+    book_stream: bool = True  # ``watch_book`` streams (rather than polls)
+    private_stream: bool = True  # ``private_events`` streams (rather than polls)
+
+
+#: what the interface can express; an adapter that declares nothing narrower promises this
+#: (its own checks, or the venue's answers, refuse the rest)
+DEFAULT_CAPABILITIES = Capabilities(
+    order_types=frozenset(OrderType),
+    time_in_force=frozenset(TimeInForce),
+    client_id=ClientIdRule(pattern=r"[\x21-\x7e]+", max_length=64),
+)
+
+
 class Venue(abc.ABC):
     """One trading venue. Methods are coroutines; instances own their connections."""
 
     name: str
+    #: declared in one place by each adapter (see :class:`Capabilities`)
+    capabilities: Capabilities = DEFAULT_CAPABILITIES
 
     def __init__(self, config: VenueConfig) -> None:
         self.config = config

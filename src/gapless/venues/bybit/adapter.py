@@ -34,6 +34,7 @@ from gapless.venues.bybit.auth import BybitSigner
 from gapless.venues.bybit.book import LocalBook, run_book
 from gapless.venues.bybit.errors import map_code, map_status
 from gapless.venues.bybit.limits import ENDPOINTS, BybitLimits
+from gapless.venues.bybit.options import CAPABILITIES, BybitOptions
 from gapless.venues.bybit.translate import (
     CLIENT_ID_RE,
     POST_ONLY_REJECT,
@@ -58,7 +59,6 @@ from gapless.venues.bybit.translate import (
     spec_for,
 )
 from gapless.venues.bybit.userstream import PrivateStream
-from gapless.venues.common.options import recv_window_ms
 from gapless.venues.common.venue import RestVenue, clock_offset_ms
 
 T = TypeVar("T")
@@ -77,11 +77,10 @@ class BybitVenue(RestVenue[SymbolSpec]):
     def __init__(self, config: VenueConfig, *, clock: Clock | None = None,
                  dlq: DeadLetterQueue | None = None) -> None:
         super().__init__(config, clock=clock, dlq=dlq)
-        opts = config.options
-        self.recv_window = recv_window_ms(
-            opts, maximum=MAX_RECV_WINDOW_MS, family=self.family, venue=self.name
-        )
-        depth = int(opts.get("book_depth", "50"))
+        self.options = BybitOptions.parse(config.options, venue=self.name)
+        self.capabilities = CAPABILITIES
+        self.recv_window = self.options.recv_window
+        depth = self.options.book_depth
         self.book_topic_depth = min((d for d in SPOT_BOOK_DEPTHS if d >= depth), default=1000)
         self.book_depth = depth
         creds = config.credentials

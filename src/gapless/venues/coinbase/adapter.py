@@ -30,7 +30,7 @@ from gapless.transport.ratelimit import Priority, RateLimiter
 from gapless.transport.ws import Reconnected as WsReconnected
 from gapless.transport.ws import WsConnection
 from gapless.venues.base import PrivateEvent, VenueConfig
-from gapless.venues.coinbase.auth import TOKEN_LIFETIME_S, JwtSigner
+from gapless.venues.coinbase.auth import JwtSigner
 from gapless.venues.coinbase.book import (
     BookGap,
     LocalBook,
@@ -40,6 +40,7 @@ from gapless.venues.coinbase.book import (
 )
 from gapless.venues.coinbase.errors import map_cancel_failure, map_error, map_order_failure
 from gapless.venues.coinbase.limits import CoinbaseLimits
+from gapless.venues.coinbase.options import CAPABILITIES, CoinbaseOptions
 from gapless.venues.coinbase.translate import (
     OrderWire,
     balances_from,
@@ -60,7 +61,6 @@ from gapless.venues.coinbase.translate import (
     report_from_order,
 )
 from gapless.venues.coinbase.userstream import UserStream
-from gapless.venues.common.options import int_option, recv_window_ms
 from gapless.venues.common.venue import RestVenue
 
 BASE = "/api/v3/brokerage"
@@ -87,19 +87,16 @@ class CoinbaseVenue(RestVenue[Instrument]):
     def __init__(self, config: VenueConfig, *, clock: Clock | None = None,
                  dlq: DeadLetterQueue | None = None) -> None:
         super().__init__(config, clock=clock, dlq=dlq)
-        opts = config.options
-        fam, name = self.family, self.name
-        self.book_depth = int_option(opts, "book_depth", 50, low=1, high=10_000, family=fam,
-                                     venue=name)
-        self.list_limit = int_option(opts, "list_limit", 250, low=1, high=1000, family=fam,
-                                     venue=name)
+        opts = self.options = CoinbaseOptions.parse(config.options, venue=self.name)
+        self.capabilities = CAPABILITIES
+        self.book_depth = opts.book_depth
+        self.list_limit = opts.list_limit
         # the JWT's life is the request's validity bound; JWT times are whole seconds, so
         # a window of 2500 ms signs (and promises) 3 s
-        recv_ms = recv_window_ms(opts, maximum=TOKEN_LIFETIME_S * 1000, family=fam, venue=name)
-        self.token_lifetime = -(-recv_ms // 1000)
-        self.jwt_host = opts.get("jwt_host") or urlsplit(config.rest_url).netloc
+        self.token_lifetime = -(-opts.recv_window // 1000)
+        self.jwt_host = opts.jwt_host or urlsplit(config.rest_url).netloc
         self.ws_url = config.ws_url or ""  # used as configured (no trailing-slash trim)
-        self.user_ws_url = opts.get("user_ws_url") or config.ws_url
+        self.user_ws_url = opts.user_ws_url or config.ws_url
         creds = config.credentials
         self._time_offset = 0.0
         self._signer: JwtSigner | None = (

@@ -33,7 +33,6 @@ from gapless.model import (
 )
 from gapless.model.errors import (
     AuthError,
-    ConfigError,
     GaplessError,
     InvalidIntent,
     MalformedResponse,
@@ -48,16 +47,16 @@ from gapless.transport.ws import Reconnected as WsReconnected
 from gapless.transport.ws import WsConnection
 from gapless.venues.base import PrivateEvent, Reconnected, VenueConfig
 from gapless.venues.common.venue import RestVenue
-from gapless.venues.kraken.auth import KrakenSigner, nonce_source, nonce_window_from_options
+from gapless.venues.kraken.auth import KrakenSigner, nonce_source
 from gapless.venues.kraken.book import ChecksumMismatch, KrakenBook, parse_book_message
 from gapless.venues.kraken.errors import errors_of, map_http_status, map_kraken_error
 from gapless.venues.kraken.limits import (
     REST,
     KrakenLimits,
     cancel_cost,
-    tier_from_options,
     trade_rule,
 )
+from gapless.venues.kraken.options import CAPABILITIES, KrakenOptions
 from gapless.venues.kraken.translate import (
     AddOrderWire,
     AssetWire,
@@ -117,20 +116,19 @@ class KrakenVenue(RestVenue[PairSpec]):
     def __init__(self, config: VenueConfig, *, clock: Clock | None = None,
                  dlq: DeadLetterQueue | None = None) -> None:
         super().__init__(config, clock=clock, dlq=dlq)
-        opts = config.options
-        self.book_depth = int(opts.get("book_depth", "10"))
-        if self.book_depth not in WS_DEPTHS:
-            raise ConfigError(f"kraken: book_depth must be one of {WS_DEPTHS}", venue=self.name)
+        self.options = KrakenOptions.parse(config.options, venue=self.name)
+        self.capabilities = CAPABILITIES
+        self.book_depth = self.options.book_depth
         creds = config.credentials
         self._signer = KrakenSigner(creds.secret) if creds.secret else None
         self._api_key = creds.api_key
         self._nonce = nonce_source(creds.api_key)
-        self.nonce_window = nonce_window_from_options(opts)
+        self.nonce_window = self.options.nonce_window
         ws = self.ws_url
         if ws and urlsplit(ws).path in ("", "/"):
             ws += "/v2"
         self.ws_url = ws
-        self.tier = tier_from_options(opts)
+        self.tier = self.options.counters()
         self.limits = KrakenLimits(self.tier)
         self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
         self._by_name: dict[str, str] = {}  # pair key / altname / wsname -> symbol

@@ -27,13 +27,13 @@ from gapless.transport.deadletter import DeadLetterQueue
 from gapless.transport.ratelimit import Priority, RateLimiter
 from gapless.transport.ws import WsConnection
 from gapless.venues.base import PrivateEvent, VenueConfig
-from gapless.venues.common.options import recv_window_ms
 from gapless.venues.common.venue import RestVenue, clock_offset_ms
 from gapless.venues.common.wire import hashed_client_id
 from gapless.venues.okx import errors
 from gapless.venues.okx.auth import Signer, iso_ms
 from gapless.venues.okx.book import LocalBook, run_book
 from gapless.venues.okx.limits import COSTS, DEFAULT_RULES, INSTRUMENT_COSTS, INSTRUMENT_RULES
+from gapless.venues.okx.options import CAPABILITIES, OkxOptions
 from gapless.venues.okx.translate import (
     CLIENT_ID_RE,
     POST_ONLY_CANCEL_SOURCE,
@@ -85,12 +85,11 @@ class OkxVenue(RestVenue[SymbolSpec]):
         dlq: DeadLetterQueue | None = None,
     ) -> None:
         super().__init__(config, clock=clock, dlq=dlq)
-        opts = config.options
-        self.book_depth = int(opts.get("book_depth", "20"))
-        self.recv_window = recv_window_ms(
-            opts, maximum=MAX_RECV_WINDOW_MS, family=self.family, venue=self.name
-        )
-        demo = opts.get("demo", "").lower() in ("1", "true", "yes")
+        self.options = OkxOptions.parse(config.options, venue=self.name)
+        self.capabilities = CAPABILITIES
+        self.book_depth = self.options.book_depth
+        self.recv_window = self.options.recv_window
+        demo = self.options.demo
         creds = config.credentials
         self._signer: Signer | None = (
             Signer(creds.api_key, creds.secret, creds.passphrase, demo=demo)
