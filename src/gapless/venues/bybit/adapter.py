@@ -19,21 +19,19 @@ from gapless.model.errors import (
     AuthError,
     GaplessError,
     InvalidOrder,
-    MalformedResponse,
     OrderNotFound,
-    RateLimited,
     TimestampRejected,
 )
-from gapless.transport.breaker import ConnKind, FailureKind
 from gapless.transport.clock import Clock
 from gapless.transport.deadletter import DeadLetterQueue
+from gapless.transport.http import HttpResponse
 from gapless.transport.ratelimit import Priority, RateLimiter
 from gapless.transport.ws import WsConnection
 from gapless.venues.base import PrivateEvent, VenueConfig
 from gapless.venues.bybit.auth import BybitSigner
 from gapless.venues.bybit.book import LocalBook, run_book
 from gapless.venues.bybit.errors import map_code, map_status
-from gapless.venues.bybit.limits import ENDPOINTS, BybitLimits
+from gapless.venues.bybit.limits import BybitLimits
 from gapless.venues.bybit.options import CAPABILITIES, BybitOptions
 from gapless.venues.bybit.translate import (
     CLIENT_ID_RE,
@@ -59,9 +57,11 @@ from gapless.venues.bybit.translate import (
     spec_for,
 )
 from gapless.venues.bybit.userstream import PrivateStream
-from gapless.venues.common.venue import RestVenue, clock_offset_ms
+from gapless.venues.common.endpoints import AuthKind, Endpoint
+from gapless.venues.common.venue import RestVenue, Signed, clock_offset_ms
 
 T = TypeVar("T")
+JSON_HEADERS = {"Content-Type": "application/json"}
 MAX_PAGES = 20
 SPOT_BOOK_DEPTHS = (1, 50, 200, 1000)
 #: Bybit documents no maximum for ``X-BAPI-RECV-WINDOW``; the engine waits this bound out
@@ -96,62 +96,49 @@ class BybitVenue(RestVenue[SymbolSpec]):
         X-BAPI-TIMESTAMP`` (else retCode 10002), so ``recv_window`` is the bound."""
         return self.recv_window / 1000
 
-    # -- plumbing --------------------------------------------------------------------
-    async def _call(self, method: str, endpoint: str, params: dict[str, str], decode: Callable[[bytes], T], *,
-                    private: bool = False, priority: Priority = Priority.QUERY,
-                    mutating: bool = False) -> T:
-        path = ENDPOINTS[endpoint][0]
-        await self.limiter.acquire(self.limits.costs[endpoint], priority)
-        if method == "GET":
-            query = "&".join(f"{k}={v}" for k, v in params.items())
-            body: bytes | None = None
-        else:
-            query = ""
-            body = orjson.dumps(params)
-        for attempt in (0, 1):
-            headers = None
-            if private:
-                signer = self._signer
-                if signer is None:
-                    raise AuthError("bybit: this request needs credentials", venue=self.name)
-                payload = query if body is None else body.decode()
-                headers = signer.headers(self.now_ms(), payload, json_body=body is not None)
-            elif body is not None:
-                headers = {"Content-Type": "application/json"}
-            resp = await self.http.request(method, path, query=query, body=body, headers=headers,
-                                           private=private)
-            if private:
-                self.limits.sync(self.limiter, path, resp.headers)
-            if resp.status != 200:
-                err = map_status(resp.status, resp.headers, resp.body, mutating=mutating,
-                                 venue=self.name)
-            else:
-                breaker = self.breakers.get(ConnKind.REST_PRIVATE if private
-                                            else ConnKind.REST_PUBLIC)
-                try:
-                    head = decode_head(resp.body, self.name)
-                    result = decode(resp.body) if head.retCode == 0 else None
-                except MalformedResponse:
-                    breaker.record_failure(FailureKind.BAD_DATA)
-                    raise
-                breaker.record_success()  # the answer parsed: data is good again
-                if result is not None:
-                    self.limiter.on_success()
-                    return result
-                err = map_code(head.retCode, head.retMsg, resp.headers, mutating=mutating,
-                               venue=self.name)
-            if isinstance(err, RateLimited):
-                self.limiter.on_rate_limited(err.retry_after, banned=err.banned)
-            elif isinstance(err, TimestampRejected) and private and attempt == 0:
-                # outside the recv window: provably not executed; re-sync and re-sign once
-                await self.sync_time()
-                continue
-            raise err
-        raise AssertionError("unreachable")  # pragma: no cover
+    # -- the request pipeline's venue hooks ------------------------------------------
+    async def _call(self, endpoint: str, params: dict[str, str], decode: Callable[[bytes], T], *,
+                    priority: Priority = Priority.QUERY, mutating: bool = False) -> T:
+        ep = self.limits.endpoints[endpoint]
+        if ep.method == "GET":
+            return await self._send(ep, decode, query="&".join(f"{k}={v}" for k, v in params.items()),
+                                    priority=priority, mutating=mutating)
+        return await self._send(ep, decode, body=orjson.dumps(params), priority=priority,
+                                mutating=mutating)
+
+    def _sign(self, ep: Endpoint, path: str, query: str, body: bytes | None) -> Signed:
+        if ep.auth is AuthKind.SIGNED:
+            signer = self._signer
+            if signer is None:
+                raise AuthError("bybit: this request needs credentials", venue=self.name)
+            payload = query if body is None else body.decode()
+            return query, body, signer.headers(self.now_ms(), payload, json_body=body is not None)
+        return query, body, (None if body is None else JSON_HEADERS)
+
+    def _classify(self, ep: Endpoint, resp: HttpResponse, mutating: bool) -> bytes:
+        if resp.status != 200:
+            raise map_status(resp.status, resp.headers, resp.body, mutating=mutating,
+                             venue=self.name)
+        head = decode_head(resp.body, self.name)
+        if head.retCode == 0:
+            return resp.body
+        raise map_code(head.retCode, head.retMsg, resp.headers, mutating=mutating,
+                       venue=self.name)
+
+    def _sync_usage(self, ep: Endpoint, path: str, resp: HttpResponse) -> None:
+        if ep.private:
+            self.limits.sync(self.limiter, path, resp.headers)
+
+    async def _resign(self, err: GaplessError, resp: HttpResponse) -> bool:
+        if isinstance(err, TimestampRejected):
+            # outside the recv window: provably not executed; re-sync, then re-sign once
+            await self.sync_time()
+            return True
+        return False
 
     async def sync_time(self) -> None:
         t0 = self.clock.time()
-        res = await self._call("GET", "time", {}, decode_time)
+        res = await self._call("time", {}, decode_time)
         t1 = self.clock.time()
         server_ms = (integer(res.timeNano, "timeNano", self.name) // 1_000_000
                      if res.timeNano else integer(res.timeSecond, "timeSecond", self.name) * 1000)
@@ -159,7 +146,7 @@ class BybitVenue(RestVenue[SymbolSpec]):
 
     # -- reference data --------------------------------------------------------------
     async def load_instruments(self) -> dict[str, Instrument]:
-        res = await self._call("GET", "instruments", {"category": "spot"}, decode_instruments)
+        res = await self._call("instruments", {"category": "spot"}, decode_instruments)
         instruments = instruments_from(res, self.name)
         self.instruments = instruments
         self._specs = {s: spec_for(i) for s, i in instruments.items()}
@@ -175,8 +162,8 @@ class BybitVenue(RestVenue[SymbolSpec]):
         if not CLIENT_ID_RE.fullmatch(order.client_order_id):
             raise InvalidOrder(f"{order.client_order_id!r} is not a valid orderLinkId",
                                venue=self.name)
-        ack = await self._call("POST", "create", create_body(spec, order), decode_ack,
-                               private=True, priority=Priority.ORDER, mutating=True)
+        ack = await self._call("create", create_body(spec, order), decode_ack,
+                               priority=Priority.ORDER, mutating=True)
         accepted = OrderReport(
             venue=self.name, symbol=spec.symbol, client_order_id=order.client_order_id,
             venue_order_id=ack.orderId, state=OrderState.ACCEPTED, side=order.side,
@@ -205,7 +192,7 @@ class BybitVenue(RestVenue[SymbolSpec]):
         """The order by id or link id: recent/open orders first, then history."""
         params = {"category": "spot", "symbol": spec.venue_symbol, **key}
         for endpoint in ("realtime", "history"):
-            res = await self._call("GET", endpoint, params, decode_orders, private=True)
+            res = await self._call(endpoint, params, decode_orders)
             if res.items:
                 return res.items[0]
         return None
@@ -214,7 +201,7 @@ class BybitVenue(RestVenue[SymbolSpec]):
         params = {"category": "spot", "symbol": spec.venue_symbol, **key, "limit": "100"}
         out: list[Fill] = []
         for _ in range(MAX_PAGES):
-            res = await self._call("GET", "executions", params, decode_execs, private=True)
+            res = await self._call("executions", params, decode_execs)
             out.extend(fill_from(e, spec.symbol, self.name) for e in res.items
                        if e.execType == "Trade")
             if not res.nextPageCursor:
@@ -226,10 +213,9 @@ class BybitVenue(RestVenue[SymbolSpec]):
         spec = self._spec(symbol)
         if not CLIENT_ID_RE.fullmatch(client_order_id):
             raise OrderNotFound(f"{client_order_id!r} is not a bybit orderLinkId", venue=self.name)
-        ack = await self._call(
-            "POST", "cancel",
+        ack = await self._call("cancel",
             {"category": "spot", "symbol": spec.venue_symbol, "orderLinkId": client_order_id},
-            decode_ack, private=True, priority=Priority.CANCEL, mutating=True)
+            decode_ack, priority=Priority.CANCEL, mutating=True)
         try:
             wire = await self._find(spec, {"orderLinkId": client_order_id})
         except GaplessError:
@@ -257,7 +243,7 @@ class BybitVenue(RestVenue[SymbolSpec]):
         params.update(openOnly="0", limit="50")
         out: list[OrderReport] = []
         for _ in range(MAX_PAGES):
-            res = await self._call("GET", "realtime", params, decode_orders, private=True)
+            res = await self._call("realtime", params, decode_orders)
             out.extend(report_from(w, self._canonical(w.symbol), self.name) for w in res.items)
             if not res.nextPageCursor:
                 break
@@ -265,8 +251,7 @@ class BybitVenue(RestVenue[SymbolSpec]):
         return out
 
     async def balances(self) -> dict[str, Balance]:
-        res = await self._call("GET", "wallet", {"accountType": "UNIFIED"}, decode_wallet,
-                               private=True)
+        res = await self._call("wallet", {"accountType": "UNIFIED"}, decode_wallet)
         return balances_from(res, self.name)
 
     async def my_trades(self, symbol: str, client_order_id: str | None = None) -> list[Fill]:
@@ -278,8 +263,7 @@ class BybitVenue(RestVenue[SymbolSpec]):
     async def order_book(self, symbol: str, depth: int = 20) -> BookSnapshot:
         spec = self._spec(symbol)
         limit = max(1, min(depth, 200))
-        res = await self._call(
-            "GET", "orderbook",
+        res = await self._call("orderbook",
             {"category": "spot", "symbol": spec.venue_symbol, "limit": str(limit)}, decode_book)
         return book_from(res, spec.symbol, self.name, depth)
 

@@ -15,21 +15,29 @@ from types import MappingProxyType
 
 from gapless.transport.ratelimit import LimitRule, RateLimiter
 from gapless.venues.bybit.errors import header
+from gapless.venues.common.endpoints import AuthKind, Endpoint, table
 
 IP_RULE = "ip_5s"
 
-#: endpoint key -> (path, per-second limit or 0 when only the IP limit applies)
-ENDPOINTS: Mapping[str, tuple[str, int]] = MappingProxyType({
-    "time": ("/v5/market/time", 0),
-    "instruments": ("/v5/market/instruments-info", 0),
-    "orderbook": ("/v5/market/orderbook", 0),
-    "create": ("/v5/order/create", 20),
-    "cancel": ("/v5/order/cancel", 20),
-    "cancel_all": ("/v5/order/cancel-all", 20),
-    "realtime": ("/v5/order/realtime", 50),
-    "history": ("/v5/order/history", 50),
-    "executions": ("/v5/execution/list", 50),
-    "wallet": ("/v5/account/wallet-balance", 50),
+_PUB, _SIG = AuthKind.PUBLIC, AuthKind.SIGNED
+
+#: the REST endpoints the adapter sends to (costs are filled in by ``BybitLimits``)
+ENDPOINTS: Mapping[str, Endpoint] = table((
+    Endpoint("time", "GET", "/v5/market/time", _PUB),
+    Endpoint("instruments", "GET", "/v5/market/instruments-info", _PUB),
+    Endpoint("orderbook", "GET", "/v5/market/orderbook", _PUB),
+    Endpoint("create", "POST", "/v5/order/create", _SIG),
+    Endpoint("cancel", "POST", "/v5/order/cancel", _SIG),
+    Endpoint("cancel_all", "POST", "/v5/order/cancel-all", _SIG),
+    Endpoint("realtime", "GET", "/v5/order/realtime", _SIG),
+    Endpoint("history", "GET", "/v5/order/history", _SIG),
+    Endpoint("executions", "GET", "/v5/execution/list", _SIG),
+    Endpoint("wallet", "GET", "/v5/account/wallet-balance", _SIG),
+))
+#: endpoint -> per-UID per-second limit (absent: only the IP limit applies)
+PER_SECOND: Mapping[str, int] = MappingProxyType({
+    "create": 20, "cancel": 20, "cancel_all": 20,
+    "realtime": 50, "history": 50, "executions": 50, "wallet": 50,
 })
 
 
@@ -38,8 +46,10 @@ class BybitLimits:
         rules = [LimitRule(IP_RULE, 600, 5.0)]
         self.costs: dict[str, dict[str, int]] = {}
         self.rule_of_path: dict[str, str] = {}
-        for key, (path, per_s) in ENDPOINTS.items():
-            limit = (overrides or {}).get(key, per_s)
+        self.endpoints: dict[str, Endpoint] = {}
+        for key, ep in ENDPOINTS.items():
+            path = ep.path
+            limit = (overrides or {}).get(key, PER_SECOND.get(key, 0))
             cost = {IP_RULE: 1}
             if limit > 0:
                 name = f"uid_{key}_1s"
@@ -47,6 +57,7 @@ class BybitLimits:
                 cost[name] = 1
                 self.rule_of_path[path] = name
             self.costs[key] = cost
+            self.endpoints[key] = ep.with_costs(cost)
         self.rules: tuple[LimitRule, ...] = tuple(rules)
 
     def sync(self, limiter: RateLimiter, path: str, headers: Mapping[str, str]) -> None:
