@@ -19,6 +19,10 @@ DRIVERS: dict[str, str] = {
 }
 
 
+#: third-party package (top-level module) -> the gapless extra that installs it
+FEATURE_EXTRAS: dict[str, str] = {"ccxt": "ccxt"}
+
+
 #: the native adapters, each with a simulator of the same name
 NATIVE_VENUES: tuple[str, ...] = ("binance", "coinbase", "kraken", "bybit", "okx")
 
@@ -36,7 +40,17 @@ def driver_class(driver: str) -> Callable[[VenueConfig], Venue]:
             f"unknown venue driver {driver!r} (known: {', '.join(sorted(DRIVERS))})"
         ) from None
     module_name, _, attr = target.partition(":")
-    cls = getattr(importlib.import_module(module_name), attr)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        extra = FEATURE_EXTRAS.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        # a feature the core install leaves out: say which extra brings it, not a traceback
+        raise ConfigError(
+            f'driver "{driver}" needs the {extra} extra: pip install \'gapless[{extra}]\''
+        ) from None
+    cls = getattr(module, attr)
     if not (isinstance(cls, type) and issubclass(cls, Venue)):
         raise ConfigError(f"driver {driver!r} does not name a Venue class")
     return cls
