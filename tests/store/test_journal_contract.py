@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from gapless.model import (
@@ -12,6 +13,7 @@ from gapless.model import (
     Fill,
     JournalError,
     Order,
+    OrderEvent,
     OrderState,
     OrderType,
     Side,
@@ -185,7 +187,7 @@ class TestJournalContract:
             return_exceptions=True,
         )
         assert isinstance(results[20], DuplicateIntent)
-        assert [r for i, r in enumerate(results) if i != 20] == [None] * 40
+        assert [r for i, r in enumerate(results) if i != 20] == [[]] * 40  # no events: no seqs
         assert len(await journal.all_orders()) == 41
 
     async def test_group_commit_concurrent_writes_durable(
@@ -244,3 +246,36 @@ class TestJournalContract:
             assert got is not None and got.client_order_id == o.client_order_id
 
         await asyncio.gather(*(one(i) for i in range(50)))
+
+    async def test_events_are_appended_with_the_row_and_replayed_in_order(
+        self, journal: Journal
+    ) -> None:
+        o = make_order("ev")
+        created = OrderEvent(seq=0, intent_id="ev", venue=o.venue,
+                             client_order_id=o.client_order_id, previous=None,
+                             state=OrderState.CREATED, at=1)
+        (s1,) = await journal.record_new(o, [created])
+        transition(o, OrderState.SUBMITTED)
+        transition(o, OrderState.ACCEPTED)
+        steps = [msgspec.structs.replace(created, previous=OrderState.CREATED,
+                                         state=OrderState.SUBMITTED, at=2),
+                 msgspec.structs.replace(created, previous=OrderState.SUBMITTED,
+                                         state=OrderState.ACCEPTED, reason="acked", at=3)]
+        s2, s3 = await journal.update(o, steps)
+        assert s1 < s2 < s3 and await journal.last_event_seq() == s3
+        replay = await journal.events_since(0)
+        assert [e.seq for e in replay] == [s1, s2, s3]
+        assert [(e.previous, e.state) for e in replay] == [
+            (None, OrderState.CREATED), (OrderState.CREATED, OrderState.SUBMITTED),
+            (OrderState.SUBMITTED, OrderState.ACCEPTED)]
+        assert replay[2].reason == "acked" and replay[2].at == 3
+        assert [e.seq for e in await journal.events_since(s1)] == [s2, s3]
+
+    async def test_events_of_a_failed_write_are_not_journaled(self, journal: Journal) -> None:
+        await journal.record_new(make_order("dup-ev"))
+        before = await journal.last_event_seq()
+        ev = OrderEvent(seq=0, intent_id="dup-ev", venue="binance", client_order_id="x",
+                        previous=None, state=OrderState.CREATED)
+        with pytest.raises(DuplicateIntent):
+            await journal.record_new(make_order("dup-ev"), [ev])
+        assert await journal.last_event_seq() == before

@@ -19,18 +19,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import msgspec
 
 from gapless.engine import reconcile
-from gapless.engine.checks import BalanceBook, check_intent
+from gapless.engine.checks import BalanceBook
+from gapless.engine.events import EventHub, Subscription
+from gapless.engine.risk import BalanceCheck, FilterCheck, RiskCheck, run_checks
 from gapless.model import (
     Balance,
     Fill,
+    Instrument,
     Order,
+    OrderEvent,
     OrderIntent,
     OrderReport,
     OrderState,
@@ -76,6 +79,7 @@ class Engine:
         backoff: Backoff | None = None,
         skew_margin: float = 1.0,
         recent_final: int = 256,
+        risk_checks: Sequence[RiskCheck] | None = None,
     ) -> None:
         self.journal = journal
         self.venues = dict(venues)
@@ -102,6 +106,16 @@ class Engine:
         #: a few recently finished orders, for late stream events; bounded
         self._recent: OrderedDict[str, Order] = OrderedDict()
         self._recent_max = recent_final
+        #: pre-trade checks, in order; the first refusal wins (nothing journaled, nothing sent)
+        self.risk_checks: list[RiskCheck] = (
+            list(risk_checks) if risk_checks is not None
+            else [FilterCheck(), BalanceCheck(self.balances)]
+        )
+        self.hub = EventHub()
+        #: last state published per order (previous of the next event), and state changes
+        #: noted but not yet journaled (SUBMITTED, PENDING_CANCEL: written with the next row)
+        self._emitted: dict[str, OrderState] = {}
+        self._noted: dict[str, list[tuple[OrderState | None, OrderState, str]]] = {}
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self, *, load_balances: bool = True, streams: bool = False) -> None:
@@ -119,7 +133,7 @@ class Engine:
             if isinstance(result, BaseException) and not isinstance(result, GaplessError):
                 raise result
         if streams:
-            self._stream_tasks.append(asyncio.create_task(self._maintain()))
+            self._stream_tasks.append(asyncio.create_task(reconcile.maintain(self)))
 
     async def _start_venue(self, name: str) -> bool:
         """Start one venue, recover its orders, load its balances, follow its stream.
@@ -142,10 +156,11 @@ class Engine:
             except GaplessError as exc:
                 log.warning("balances of %s not loaded: %s", name, exc)
         if self._streams:
-            self._stream_tasks.append(asyncio.create_task(self._follow(venue)))
+            self._stream_tasks.append(asyncio.create_task(reconcile.follow(self, venue)))
         return True
 
     async def close(self) -> None:
+        self.hub.close()
         for t in self._stream_tasks:
             t.cancel()
         await asyncio.gather(*self._stream_tasks, return_exceptions=True)
@@ -168,12 +183,11 @@ class Engine:
         existing = self._orders.get(intent.intent_id) or self._recent.get(intent.intent_id)
         if existing is not None:
             return existing
-        now = time.time_ns()
+        now = self._now()
         try:
             venue = self.venue(intent.venue)
             instrument = venue.instrument(intent.symbol)
-            check_intent(intent, instrument)
-            self.balances.reserve(intent, instrument, None)
+            self._run_checks(intent, instrument)
         except LocalDenial:
             # an intent journaled by an earlier process is returned, not re-judged; the hot
             # path reads nothing: a known intent id is caught by record_new below
@@ -195,11 +209,13 @@ class Engine:
             client_order_id=cid,
         )
         order.times.intent = now
-        order.times.checked = time.time_ns()
+        order.times.checked = self._now()
+        first = self._event(order, None, "")
         try:
-            await self.journal.record_new(order)  # write-ahead: durable before any send
+            # write-ahead: durable before any send
+            (seq,) = await self.journal.record_new(order, [first])
         except DuplicateIntent:
-            self.balances.release(intent.intent_id)
+            self._release(intent.intent_id)
             raced = self._orders.get(intent.intent_id)
             if raced is None:
                 raced = await self.journal.get(intent.intent_id)
@@ -208,24 +224,32 @@ class Engine:
                 self._track(raced)
             return raced  # the same intent again (concurrently or after a restart): one order
         except BaseException:
-            self.balances.release(intent.intent_id)
+            self._release(intent.intent_id)
             raise
-        order.times.journaled = time.time_ns()
+        order.times.journaled = self._now()
         self._track(order)
+        self.hub.publish([msgspec.structs.replace(first, seq=seq)])
         sent = self._sending[intent.intent_id] = asyncio.Event()
         try:
             await self._send(venue, order)
         finally:
             sent.set()
             del self._sending[intent.intent_id]
-            self.balances.release(intent.intent_id)
+            self._release(intent.intent_id)
             self._settle(order)
         return order
 
+    def _run_checks(self, intent: OrderIntent, instrument: Instrument) -> None:
+        run_checks(self.risk_checks, intent, instrument)
+
+    def _release(self, intent_id: str) -> None:
+        for check in self.risk_checks:
+            check.release(intent_id)
+
     async def _send(self, venue: Venue, order: Order) -> None:
-        transition(order, S.SUBMITTED)
+        self._transition(order, S.SUBMITTED)
         for attempt in range(self.send_attempts):
-            order.times.sent = time.time_ns()
+            order.times.sent = self._now()
             try:
                 report = await venue.place_order(order)
             except (Retryable, CircuitOpen) as exc:
@@ -259,14 +283,14 @@ class Engine:
                 await self._mark_unknown(order, venue)
                 await self.resolve_unknown(order)
                 return
-            order.times.acked = time.time_ns()
+            order.times.acked = self._now()
             await self.apply_report(order, report)
             return
 
     async def _finish(self, order: Order, state: OrderState, reason: str) -> None:
         order.reject_reason = reason
         transition(order, state)
-        await self.journal.update(order)
+        await self._persist(order, reason=reason)
 
     async def _finish_rejected(self, order: Order, reason: str) -> None:
         await self._finish(order, S.REJECTED, reason)
@@ -286,7 +310,7 @@ class Engine:
             transition(order, S.UNKNOWN)
         if not order.times.expires and venue is not None:
             order.times.expires = self._bound_ns(venue) or 0
-        await self.journal.update(order)
+        await self._persist(order)
 
     async def resolve_unknown(self, order: Order, *, attempts: int | None = None) -> None:
         """Query by client id a bounded number of times; never re-send.
@@ -304,7 +328,7 @@ class Engine:
         bounded = venue.request_validity() is not None
         if bounded and not order.times.expires:  # journaled before a crash: bound from now
             order.times.expires = self._bound_ns(venue) or 0
-            await self.journal.update(order)
+            await self._persist(order)
         for attempt in range(attempts or self.unknown_query_attempts):
             asked_at = int(self.clock.time() * 1e9)
             try:
@@ -341,7 +365,7 @@ class Engine:
         async with self._lock(intent_id):
             previous = order.state
             if previous is not S.PENDING_CANCEL:
-                transition(order, S.PENDING_CANCEL)
+                self._transition(order, S.PENDING_CANCEL)
             queried = False
             try:
                 report = await venue.cancel_order(order.symbol, order.client_order_id)
@@ -354,11 +378,11 @@ class Engine:
                     self._restore(order, previous)
                     self._dead(order.venue, "cancel", order.client_order_id,
                                "venue does not know an order it acknowledged")
-                    await self.journal.update(order)
+                    await self._persist(order)
                     return order
             except GaplessError:
                 self._restore(order, previous)  # failed or unknown cancel: status() settles it
-                await self.journal.update(order)
+                await self._persist(order)
                 raise
             await self._apply(order, report, queried=queried)
         self._settle(order)
@@ -419,10 +443,10 @@ class Engine:
         except InvalidTransition as exc:
             self._dead(order.venue, "report", report, str(exc))
         if order.state.is_terminal and not order.times.done:
-            order.times.done = time.time_ns()
+            order.times.done = self._now()
         for f in new_fills:
             await self.journal.record_fill(f, order.intent_id)
-        await self.journal.update(order)
+        await self._persist(order, fills=new_fills)
 
     def _apply_fill(self, order: Order, fill: Fill) -> bool:
         try:
@@ -431,7 +455,7 @@ class Engine:
             self._dead(order.venue, "fill", fill, str(exc))
             return False
         if applied and not order.times.first_fill:
-            order.times.first_fill = time.time_ns()
+            order.times.first_fill = self._now()
         return applied
 
     # -- reconciliation (the functions live in engine/reconcile.py) ---------------------
@@ -459,14 +483,48 @@ class Engine:
         """Configured venues whose journaled orders could not be reconciled (unreachable)."""
         return reconcile.not_reconciled(self)
 
-    async def _follow(self, venue: Venue) -> None:
-        await reconcile.follow(self, venue)
+    # -- events ----------------------------------------------------------------------
+    def events(self, maxsize: int = 1024) -> Subscription:
+        """Subscribe to every ``OrderEvent`` from now on (async iterator; ``EventGap`` if
+        this subscriber fell more than ``maxsize`` behind). Several may subscribe."""
+        return self.hub.subscribe(maxsize)
 
-    async def _maintain(self) -> None:
-        await reconcile.maintain(self)
+    def _now(self) -> int:
+        return int(self.clock.time() * 1e9)
 
-    async def _find(self, venue: str, client_order_id: str) -> Order | None:
-        return await reconcile.find(self, venue, client_order_id)
+    def _event(self, order: Order, previous: OrderState | None, reason: str,
+               fill: Fill | None = None, state: OrderState | None = None) -> OrderEvent:
+        self._emitted[order.intent_id] = state or order.state
+        return OrderEvent(
+            seq=0, intent_id=order.intent_id, venue=order.venue,
+            client_order_id=order.client_order_id, previous=previous,
+            state=state or order.state, fill=fill, reason=reason,
+            times=msgspec.structs.replace(order.times), at=self._now())
+
+    def _transition(self, order: Order, state: OrderState, reason: str = "") -> None:
+        """A state change journaled with the order's next row (not worth its own write)."""
+        previous = order.state
+        transition(order, state)
+        self._noted.setdefault(order.intent_id, []).append((previous, state, reason))
+
+    async def _persist(self, order: Order, *, reason: str = "",
+                       fills: Sequence[Fill] = ()) -> None:
+        """Journal the order row with the events describing what changed since the last
+        one (noted transitions, the new state, each new fill), then publish them."""
+        iid = order.intent_id
+        events: list[OrderEvent] = []
+        last = self._emitted.get(iid, order.state)
+        for previous, state, why in self._noted.pop(iid, ()):
+            events.append(self._event(order, previous, why, state=state))
+            last = state
+        rest = list(fills)
+        if order.state is not last:  # the change carries the fill that caused it, if any
+            events.append(self._event(order, last, reason, fill=rest.pop(0) if rest else None))
+        for f in rest:
+            events.append(self._event(order, order.state, "", fill=f))
+        seqs = await self.journal.update(order, events)
+        if events:
+            self.hub.publish([msgspec.structs.replace(e, seq=n) for e, n in zip(events, seqs, strict=True)])
 
     # -- helpers ---------------------------------------------------------------------
     def _dead(self, venue: str, stream: str, item: object, reason: str) -> None:
@@ -478,6 +536,7 @@ class Engine:
         self.dead_letters.put(venue, stream, raw, reason)
 
     def _track(self, order: Order) -> None:
+        self._emitted.setdefault(order.intent_id, order.state)
         if order.state.is_terminal:
             self._remember(order)
             return
@@ -502,7 +561,9 @@ class Engine:
         self._recent[order.intent_id] = order
         self._recent.move_to_end(order.intent_id)
         while len(self._recent) > self._recent_max:
-            self._recent.popitem(last=False)
+            gone, _ = self._recent.popitem(last=False)
+            self._emitted.pop(gone, None)
+            self._noted.pop(gone, None)
 
     def _lock(self, intent_id: str) -> asyncio.Lock:
         lock = self._locks.get(intent_id)

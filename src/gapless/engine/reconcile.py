@@ -47,21 +47,21 @@ async def on_event(eng: Engine, venue: Venue, event: object) -> None:
     elif isinstance(event, Reconnected):
         await eng.reconcile_open(venue.name)
     elif isinstance(event, OrderReport):
-        order = await eng._find(venue.name, event.client_order_id)
+        order = await find(eng, venue.name, event.client_order_id)
         if order is None:
             eng._dead(venue.name, "private", event, "unknown client order id")
             return
         await eng.apply_report(order, event)
         eng._settle(order)
     elif isinstance(event, Fill):
-        order = await eng._find(venue.name, event.client_order_id)
+        order = await find(eng, venue.name, event.client_order_id)
         if order is None:
             eng._dead(venue.name, "private", event, "fill for unknown order")
             return
         async with eng._lock(order.intent_id):
             if eng._apply_fill(order, event):
                 await eng.journal.record_fill(event, order.intent_id)
-                await eng.journal.update(order)
+                await eng._persist(order, fills=[event])
         eng._settle(order)
     else:
         eng._dead(venue.name, "private", event, "unrecognised event")

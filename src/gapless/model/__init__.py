@@ -1,6 +1,7 @@
 """Venue-neutral schema, order state machine and error tree."""
 
 from gapless.model.errors import *  # noqa: F403
+from gapless.model.events import EventGap, OrderEvent
 from gapless.model.schema import (
     Balance,
     BookDelta,
@@ -26,9 +27,11 @@ __all__ = [
     "BookDelta",
     "BookLevel",
     "BookSnapshot",
+    "EventGap",
     "Fill",
     "Instrument",
     "Order",
+    "OrderEvent",
     "OrderIntent",
     "OrderReport",
     "OrderState",

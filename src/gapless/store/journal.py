@@ -7,8 +7,9 @@ request may reach a socket. Backends: SQLite (default), PostgreSQL (later).
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 
-from gapless.model import Fill, Order
+from gapless.model import Fill, Order, OrderEvent
 
 
 class Journal(abc.ABC):
@@ -19,12 +20,23 @@ class Journal(abc.ABC):
     async def close(self) -> None: ...
 
     @abc.abstractmethod
-    async def record_new(self, order: Order) -> None:
-        """Durably insert a new order (state CREATED). Raises if ``intent_id`` exists."""
+    async def record_new(self, order: Order, events: Sequence[OrderEvent] = ()) -> list[int]:
+        """Durably insert a new order (state CREATED) and its events in one transaction.
+        Raises if ``intent_id`` exists. Returns the events' assigned sequence numbers."""
 
     @abc.abstractmethod
-    async def update(self, order: Order) -> None:
-        """Durably store the order's current state, ids, fills summary and times."""
+    async def update(self, order: Order, events: Sequence[OrderEvent] = ()) -> list[int]:
+        """Durably store the order's current state, ids, fills summary and times, with the
+        events describing the change, in one transaction. Returns the events' sequence
+        numbers (assigned by the journal: strictly increasing in commit order)."""
+
+    @abc.abstractmethod
+    async def events_since(self, after_seq: int = 0, limit: int = 10_000) -> list[OrderEvent]:
+        """Events with ``seq > after_seq`` in sequence order (a subscriber's replay)."""
+
+    @abc.abstractmethod
+    async def last_event_seq(self) -> int:
+        """The highest event sequence number journaled (0 if none)."""
 
     @abc.abstractmethod
     async def record_fill(self, fill: Fill, intent_id: str) -> bool:

@@ -33,6 +33,7 @@ from gapless.model import (
     Fill,
     JournalError,
     Order,
+    OrderEvent,
     OrderState,
     OrderType,
     Side,
@@ -40,6 +41,7 @@ from gapless.model import (
     TimeInForce,
 )
 from gapless.model.redact import scrub
+from gapless.store import events as ev
 from gapless.store.journal import Journal
 
 # -- schema ---------------------------------------------------------------------------
@@ -108,6 +110,8 @@ MIGRATIONS: list[list[str]] = [
     ],
     # 2: the validity bound of an order's last request, so "not found" is judged after it
     ["ALTER TABLE orders ADD COLUMN t_expires INTEGER NOT NULL DEFAULT 0"],
+    # 3: every state change of every order, append-only (engine events)
+    [ev.CREATE_TABLE, ev.CREATE_INDEX],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -482,11 +486,38 @@ class SqliteJournal(Journal):
         return await loop.run_in_executor(self._read_exec, fn, reader)
 
     # -- writes --
-    async def record_new(self, order: Order) -> None:
-        await self._write(lambda c: _insert_order(c, order))
+    async def record_new(self, order: Order, events: Sequence[OrderEvent] = ()) -> list[int]:
+        def job(c: sqlite3.Connection) -> list[int]:
+            _insert_order(c, order)
+            return ev.insert_all(c, events)
 
-    async def update(self, order: Order) -> None:
-        await self._write(lambda c: _update_order(c, order))
+        seqs: list[int] = await self._write(job)
+        return seqs
+
+    async def update(self, order: Order, events: Sequence[OrderEvent] = ()) -> list[int]:
+        def job(c: sqlite3.Connection) -> list[int]:
+            _update_order(c, order)
+            return ev.insert_all(c, events)
+
+        seqs: list[int] = await self._write(job)
+        return seqs
+
+    async def events_since(self, after_seq: int = 0, limit: int = 10_000) -> list[OrderEvent]:
+        def q(c: sqlite3.Connection) -> list[OrderEvent]:
+            rows = c.execute(f"SELECT {ev.COLS} FROM order_events WHERE seq > ? ORDER BY seq "
+                             "LIMIT ?", (after_seq, limit)).fetchall()
+            return [ev.row_to_event(r) for r in rows]
+
+        result: list[OrderEvent] = await self._read(q)
+        return result
+
+    async def last_event_seq(self) -> int:
+        def q(c: sqlite3.Connection) -> int:
+            (seq,) = c.execute("SELECT coalesce(max(seq), 0) FROM order_events").fetchone()
+            return int(seq)
+
+        result: int = await self._read(q)
+        return result
 
     async def record_fill(self, fill: Fill, intent_id: str) -> bool:
         return bool(await self._write(lambda c: _insert_fill(c, fill, intent_id)))
