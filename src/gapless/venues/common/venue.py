@@ -164,7 +164,6 @@ class RestVenue(Venue, Generic[SpecT]):
             self._sync_usage(ep, url_path, resp)
             try:
                 payload = self._classify(ep, resp, mutating)
-                result = decode(payload)
             except MalformedResponse:
                 breaker.record_failure(FailureKind.BAD_DATA)
                 raise
@@ -175,6 +174,11 @@ class RestVenue(Venue, Generic[SpecT]):
                 if signed and attempt == 0 and await self._resign(err, resp):
                     attempt = 1
                     continue
+                raise
+            try:
+                result = decode(payload)
+            except MalformedResponse:
+                breaker.record_failure(FailureKind.BAD_DATA)
                 raise
             breaker.record_success()  # the answer parsed: data is good again
             for lim in limiters:

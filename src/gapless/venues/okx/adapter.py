@@ -9,8 +9,8 @@ alone is reported (ACCEPTED); the private stream and reconciliation carry the re
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 from gapless.model import Balance, BookSnapshot, Fill, Instrument, Order, OrderReport, OrderState
 from gapless.model.errors import (
@@ -19,20 +19,21 @@ from gapless.model.errors import (
     InvalidOrder,
     MalformedResponse,
     OrderNotFound,
-    RateLimited,
     TimestampRejected,
 )
 from gapless.transport.clock import Clock
 from gapless.transport.deadletter import DeadLetterQueue
+from gapless.transport.http import HttpResponse
 from gapless.transport.ratelimit import Priority, RateLimiter
 from gapless.transport.ws import WsConnection
 from gapless.venues.base import PrivateEvent, VenueConfig
-from gapless.venues.common.venue import RestVenue, clock_offset_ms
+from gapless.venues.common.endpoints import AuthKind, Endpoint
+from gapless.venues.common.venue import RestVenue, Signed, clock_offset_ms
 from gapless.venues.common.wire import hashed_client_id
 from gapless.venues.okx import errors
 from gapless.venues.okx.auth import Signer, iso_ms
 from gapless.venues.okx.book import LocalBook, run_book
-from gapless.venues.okx.limits import COSTS, DEFAULT_RULES, INSTRUMENT_COSTS, INSTRUMENT_RULES
+from gapless.venues.okx.limits import DEFAULT_RULES, ENDPOINTS, INSTRUMENT_RULES
 from gapless.venues.okx.options import CAPABILITIES, OkxOptions
 from gapless.venues.okx.translate import (
     CLIENT_ID_RE,
@@ -57,6 +58,7 @@ from gapless.venues.okx.translate import (
 )
 from gapless.venues.okx.userstream import make_on_connect, private_stream
 
+T = TypeVar("T")
 PAGE = 100
 WS_PING_S = 20.0  # below the venue's 30 s idle cut
 #: OKX refuses a request whose OK-ACCESS-TIMESTAMP is ~30 s off its clock (50102, [3P]),
@@ -116,71 +118,58 @@ class OkxVenue(RestVenue[SymbolSpec]):
             self._inst_limiters[inst_id] = lim
         return lim
 
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        query: str = "",
-        body: str = "",
-        *,
-        endpoint: str,
-        priority: Priority = Priority.QUERY,
-        signed: bool = False,
-        mutating: bool = False,
-        inst_id: str = "",
-    ) -> bytes:
-        """Send one request; returns the body of a ``code "0"`` answer (``"1"``/``"2"`` too
-        for order operations, whose ``sCode`` the caller maps); every other answer raises
-        from the error tree."""
-        limiters: list[RateLimiter] = []
-        inst_cost = INSTRUMENT_COSTS.get(endpoint)
-        if inst_cost is not None:
-            limiters.append(self._inst_limiter(inst_id))
-            await limiters[-1].acquire(inst_cost, priority)
-        cost = COSTS.get(endpoint)
-        if cost is not None:
-            limiters.append(self.limiter)
-            await self.limiter.acquire(cost, priority)
-        for attempt in (0, 1):
-            headers: dict[str, str] | None = None
-            if signed:
-                signer = self._signer
-                if signer is None:
-                    raise AuthError("okx: this request needs credentials", venue=self.name)
-                request_path = f"{path}?{query}" if query else path
-                now = self.now_ms()
-                headers = signer.headers(iso_ms(now / 1000), method, request_path, body,
-                                         exp_time_ms=now + self.recv_window)
-            resp = await self.http.request(
-                method, path, query=query, body=body.encode() if body else None,
-                headers=headers, private=signed,
-            )
-            if resp.status != 200:
-                err = errors.map_http_error(resp.status, resp.body, mutating=mutating, venue=self.name)
-            else:
-                code, msg = errors.head(resp.body, self.name)
-                if code == "0" or (code in ("1", "2") and mutating):
-                    for lim in limiters:
-                        lim.on_success()
-                    return resp.body
-                err = errors.from_code(code, msg, mutating=mutating, venue=self.name)
-            if isinstance(err, RateLimited):
-                for lim in limiters:
-                    lim.on_rate_limited(err.retry_after, banned=err.banned)
-            elif isinstance(err, TimestampRejected) and signed and attempt == 0:
-                await self.sync_time()  # provably not executed: re-sync and re-sign once
-                continue
-            raise err
-        raise AssertionError("unreachable")  # pragma: no cover
+    def _scoped_limiter(self, scope: str) -> RateLimiter:
+        return self._inst_limiter(scope)
+
+    async def _request(self, endpoint: str, decode: Callable[[bytes], T], query: str = "",
+                       body: str = "", *, priority: Priority = Priority.QUERY,
+                       mutating: bool = False, inst_id: str = "") -> T:
+        """One request through the pipeline; trading endpoints pay in ``inst_id``'s
+        limiter too."""
+        return await self._send(ENDPOINTS[endpoint], decode, query=query,
+                                body=body.encode() if body else None, priority=priority,
+                                mutating=mutating, scope=inst_id)
+
+    def _sign(self, ep: Endpoint, path: str, query: str, body: bytes | None) -> Signed:
+        if ep.auth is not AuthKind.SIGNED:
+            return query, body, None
+        signer = self._signer
+        if signer is None:
+            raise AuthError("okx: this request needs credentials", venue=self.name)
+        request_path = f"{path}?{query}" if query else path
+        now = self.now_ms()
+        return query, body, signer.headers(iso_ms(now / 1000), ep.method, request_path,
+                                           body.decode() if body else "",
+                                           exp_time_ms=now + self.recv_window)
+
+    def _classify(self, ep: Endpoint, resp: HttpResponse, mutating: bool) -> bytes:
+        """The body of a ``code "0"`` answer (``"1"``/``"2"`` too for order operations,
+        whose ``sCode`` the decoder maps); every other answer raises."""
+        if resp.status != 200:
+            raise errors.map_http_error(resp.status, resp.body, mutating=mutating,
+                                        venue=self.name)
+        code, msg = errors.head(resp.body, self.name)
+        if code == "0" or (code in ("1", "2") and mutating):
+            return resp.body
+        raise errors.from_code(code, msg, mutating=mutating, venue=self.name)
+
+    async def _resign(self, err: GaplessError, resp: HttpResponse) -> bool:
+        if isinstance(err, TimestampRejected):
+            await self.sync_time()  # provably not executed: re-sync, then re-sign once
+            return True
+        return False
 
     async def sync_time(self) -> None:
         t0 = self.clock.time()
-        body = await self._request("GET", "/api/v5/public/time", endpoint="time")
+        server_ms = await self._request("time", self._server_ms)
         t1 = self.clock.time()
+        self._time_offset_ms = clock_offset_ms(server_ms, t0, t1)
+
+    def _server_ms(self, body: bytes) -> int:
         rows = decode_time(body)
         if len(rows) != 1 or not rows[0].ts.isdigit():
             raise MalformedResponse("bad server time", venue=self.name)
-        self._time_offset_ms = clock_offset_ms(int(rows[0].ts), t0, t1)
+        return int(rows[0].ts)
 
     def _ack(self, body: bytes) -> AckWire:
         acks = decode_acks(body)
@@ -193,10 +182,9 @@ class OkxVenue(RestVenue[SymbolSpec]):
 
     # -- reference data --------------------------------------------------------------
     async def load_instruments(self) -> dict[str, Instrument]:
-        body = await self._request(
-            "GET", "/api/v5/public/instruments", "instType=SPOT", endpoint="instruments"
-        )
-        instruments = instruments_from(decode_instruments(body), self.name)
+        instruments = await self._request(
+            "instruments", lambda b: instruments_from(decode_instruments(b), self.name),
+            "instType=SPOT")
         self.instruments = instruments
         self._specs = {s: spec_for(i) for s, i in instruments.items()}
         self._by_venue_symbol = {i.venue_symbol: s for s, i in instruments.items()}
@@ -211,11 +199,10 @@ class OkxVenue(RestVenue[SymbolSpec]):
         if not CLIENT_ID_RE.fullmatch(order.client_order_id):
             raise InvalidOrder(f"{order.client_order_id!r} is not a valid OKX clOrdId",
                                venue=self.name)
-        body = await self._request(
-            "POST", "/api/v5/trade/order", body=order_body(spec, order), endpoint="order_place",
-            priority=Priority.ORDER, signed=True, mutating=True, inst_id=spec.inst_id,
+        ack = await self._request(
+            "order_place", self._ack, body=order_body(spec, order),
+            priority=Priority.ORDER, mutating=True, inst_id=spec.inst_id,
         )
-        ack = self._ack(body)
         try:
             w = await self._order_wire(spec, f"ordId={ack.ordId}")
         except GaplessError:
@@ -237,32 +224,31 @@ class OkxVenue(RestVenue[SymbolSpec]):
         return report_from(w, spec.symbol, self.name, fills)
 
     async def _order_wire(self, spec: SymbolSpec, selector: str) -> OrderWire:
-        body = await self._request(
-            "GET", "/api/v5/trade/order", f"instId={spec.inst_id}&{selector}",
-            endpoint="order_query", signed=True, inst_id=spec.inst_id,
-        )
+        return await self._request("order_query", self._one_order,
+                                   f"instId={spec.inst_id}&{selector}", inst_id=spec.inst_id)
+
+    def _one_order(self, body: bytes) -> OrderWire:
         rows = decode_orders(body)
         if len(rows) != 1:
             raise MalformedResponse(f"expected one order, got {len(rows)}", venue=self.name)
         return rows[0]
 
     async def _fills(self, spec: SymbolSpec, ord_id: str, client_order_id: str = "") -> list[Fill]:
-        body = await self._request(
-            "GET", "/api/v5/trade/fills", f"instType=SPOT&instId={spec.inst_id}&ordId={ord_id}",
-            endpoint="fills", signed=True,
+        return await self._request(
+            "fills", lambda b: [fill_from(f, spec.symbol, self.name, client_order_id)
+                                for f in decode_fills(b)],
+            f"instType=SPOT&instId={spec.inst_id}&ordId={ord_id}",
         )
-        return [fill_from(f, spec.symbol, self.name, client_order_id) for f in decode_fills(body)]
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
         spec = self._spec(symbol)
         if not CLIENT_ID_RE.fullmatch(client_order_id):
             raise OrderNotFound(f"{client_order_id!r} is not an OKX clOrdId", venue=self.name)
         payload = f'{{"instId":"{spec.inst_id}","clOrdId":"{client_order_id}"}}'
-        body = await self._request(
-            "POST", "/api/v5/trade/cancel-order", body=payload, endpoint="order_cancel",
-            priority=Priority.CANCEL, signed=True, mutating=True, inst_id=spec.inst_id,
+        ack = await self._request(
+            "order_cancel", self._ack, body=payload,
+            priority=Priority.CANCEL, mutating=True, inst_id=spec.inst_id,
         )
-        ack = self._ack(body)
         # sCode 0 only says the cancel was accepted: read the state back
         w = await self._order_wire(spec, f"ordId={ack.ordId}" if ack.ordId
                                    else f"clOrdId={client_order_id}")
@@ -289,8 +275,7 @@ class OkxVenue(RestVenue[SymbolSpec]):
         after = ""
         while True:
             q = f"{base}&limit={PAGE}" + (f"&after={after}" if after else "")
-            rows = decode_orders(await self._request(
-                "GET", "/api/v5/trade/orders-pending", q, endpoint="orders_pending", signed=True))
+            rows = await self._request("orders_pending", decode_orders, q)
             for w in rows:
                 sym = self._by_venue_symbol.get(w.instId)
                 if sym is None:
@@ -301,29 +286,27 @@ class OkxVenue(RestVenue[SymbolSpec]):
             after = rows[-1].ordId
 
     async def balances(self) -> dict[str, Balance]:
-        body = await self._request("GET", "/api/v5/account/balance", endpoint="balance",
-                                   signed=True)
-        return balances_from(decode_balance(body), self.name)
+        return await self._request("balance",
+                                   lambda b: balances_from(decode_balance(b), self.name))
 
     async def my_trades(self, symbol: str, client_order_id: str | None = None) -> list[Fill]:
         spec = self._spec(symbol)
         if client_order_id is not None:
             rep = await self.query_order(symbol, client_order_id)
             return await self._fills(spec, rep.venue_order_id, client_order_id)
-        body = await self._request(
-            "GET", "/api/v5/trade/fills", f"instType=SPOT&instId={spec.inst_id}&limit={PAGE}",
-            endpoint="fills", signed=True,
+        return await self._request(
+            "fills", lambda b: [fill_from(f, spec.symbol, self.name) for f in decode_fills(b)],
+            f"instType=SPOT&instId={spec.inst_id}&limit={PAGE}",
         )
-        return [fill_from(f, spec.symbol, self.name) for f in decode_fills(body)]
 
     # -- market data -----------------------------------------------------------------
     async def order_book(self, symbol: str, depth: int = 20) -> BookSnapshot:
         spec = self._spec(symbol)
         sz = max(1, min(depth, 400))
-        body = await self._request(
-            "GET", "/api/v5/market/books", f"instId={spec.inst_id}&sz={sz}", endpoint="books"
+        return await self._request(
+            "books", lambda b: book_from(decode_books(b), spec.symbol, self.name, depth),
+            f"instId={spec.inst_id}&sz={sz}",
         )
-        return book_from(decode_books(body), spec.symbol, self.name, depth)
 
     def _ws(self, path: str, name: str, on_connect: Any) -> WsConnection:
         url = self._require_ws_url()

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from gapless.transport.ratelimit import LimitRule
+from gapless.venues.common.endpoints import AuthKind, Endpoint, table
 
 WINDOW_S = 2.0
 ACCOUNT_ORDERS = "account_orders_2s"
@@ -64,3 +65,23 @@ _ACCOUNT, _INSTRUMENT = _costs()
 COSTS: Mapping[str, Mapping[str, int]] = MappingProxyType(_ACCOUNT)
 #: endpoint -> cost in the instrument's limiter
 INSTRUMENT_COSTS: Mapping[str, Mapping[str, int]] = MappingProxyType(_INSTRUMENT)
+
+
+def _row(name: str, method: str, path: str, auth: AuthKind) -> Endpoint:
+    return Endpoint(name, method, path, auth, COSTS.get(name, MappingProxyType({})),
+                    INSTRUMENT_COSTS.get(name))
+
+
+_PUB, _SIG = AuthKind.PUBLIC, AuthKind.SIGNED
+#: the REST endpoints the adapter sends to, with their costs in both limiters
+ENDPOINTS: Mapping[str, Endpoint] = table((
+    _row("time", "GET", "/api/v5/public/time", _PUB),
+    _row("instruments", "GET", "/api/v5/public/instruments", _PUB),
+    _row("books", "GET", "/api/v5/market/books", _PUB),
+    _row("balance", "GET", "/api/v5/account/balance", _SIG),
+    _row("order_place", "POST", "/api/v5/trade/order", _SIG),
+    _row("order_cancel", "POST", "/api/v5/trade/cancel-order", _SIG),
+    _row("order_query", "GET", "/api/v5/trade/order", _SIG),
+    _row("orders_pending", "GET", "/api/v5/trade/orders-pending", _SIG),
+    _row("fills", "GET", "/api/v5/trade/fills", _SIG),
+))
