@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -381,3 +383,107 @@ def test_credentials_path_that_is_a_directory_or_has_a_nul(tmp_path: Path) -> No
 def test_odd_venue_names_are_refused(name: str) -> None:
     with pytest.raises(ConfigError, match="venue name"):
         parse_config(f'journal = "sqlite:///j.db"\n[venues.{name}]\ndriver = "x"\nrest_url = "http://h"\n')
+
+
+# -- issue 8: a closed schema; typed venue options ----------------------------------------
+BINANCE = 'journal = "sqlite:///j.db"\n[venues.main]\ndriver = "binance"\nrest_url = "http://h"\n'
+
+
+@pytest.mark.parametrize(
+    ("driver", "option"),
+    [("binance", "book_dpeth"), ("bybit", "recvwindow"), ("okx", "dmeo"),
+     ("coinbase", "jwt_hots"), ("kraken", "teir"), ("binance", "exchange_id")],
+)
+def test_a_misspelled_venue_option_is_refused_naming_key_and_venue(driver: str, option: str) -> None:
+    text = (f'journal = "sqlite:///j.db"\n[venues.main]\ndriver = "{driver}"\n'
+            f'rest_url = "http://h"\noptions = {{ {option} = "1" }}\n')
+    with pytest.raises(ConfigError) as ei:
+        parse_config(text, source="g.toml")
+    msg = str(ei.value)
+    assert option in msg and "venues.main.options" in msg and driver in msg
+    assert "unknown option" in msg
+
+
+@pytest.mark.parametrize(
+    ("driver", "options"),
+    [("binance", {"recv_window": "60000", "book_depth": "100", "listen_key_keepalive_s": "900"}),
+     ("bybit", {"recv_window": "1000", "book_depth": "200"}),
+     ("okx", {"recv_window": "30000", "book_depth": "400", "demo": "true"}),
+     ("coinbase", {"recv_window": "2500", "book_depth": "10", "list_limit": "100",
+                   "jwt_host": "127.0.0.1:9000", "user_ws_url": "ws://127.0.0.1:9001"}),
+     ("kraken", {"book_depth": "25", "recv_window": "5000", "nonce_window": "0", "tier": "pro",
+                 "rest_counter_max": "20", "rest_counter_decay": "1", "trade_counter_max": "180",
+                 "trade_counter_decay": "3.75"})],
+)
+def test_every_option_an_adapter_reads_is_accepted(driver: str, options: dict[str, str]) -> None:
+    table = ", ".join(f'{k} = "{v}"' for k, v in options.items())
+    cfg = parse_config(f'journal = "sqlite:///j.db"\n[venues.main]\ndriver = "{driver}"\n'
+                       f'rest_url = "http://h"\noptions = {{ {table} }}\n')
+    assert cfg.venues["main"].options == options
+
+
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [('{ recv_window = "60001" }', "recv_window"), ('{ book_depth = "x" }', "book_depth"),
+     ('{ listen_key_keepalive_s = "nan" }', "listen_key_keepalive_s")],
+)
+def test_bad_option_values_fail_at_load_naming_the_option(options: str, needle: str) -> None:
+    with pytest.raises(ConfigError, match=needle):
+        parse_config(BINANCE + f"options = {options}\n")
+
+
+def test_exchange_is_only_for_the_ccxt_driver() -> None:
+    with pytest.raises(ConfigError, match="exchange"):
+        parse_config(BINANCE + 'exchange = "binance"\n')
+
+
+def test_ccxt_bridge_options_stay_free_form_at_load() -> None:
+    cfg = parse_config('journal = "sqlite:///j.db"\n[venues.c]\ndriver = "ccxt"\nexchange = "okx"\n'
+                       'rest_url = "http://h"\noptions = { poll_interval_s = "0.5" }\n')
+    assert cfg.venues["c"].options == {"poll_interval_s": "0.5", "exchange": "okx"}
+
+
+def test_engine_table_carries_the_engine_knobs() -> None:
+    cfg = parse_config('journal = "sqlite:///j.db"\n[engine]\nunknown_query_attempts = 3\n'
+                       "skew_margin = 0.5\nreconcile_interval = 1\n")
+    assert cfg.engine.engine_kwargs() == {"unknown_query_attempts": 3, "skew_margin": 0.5,
+                                          "reconcile_interval": 1.0}
+    assert parse_config('journal = "sqlite:///j.db"\n').engine.engine_kwargs() == {}
+    assert parse_config('journal = "sqlite:///j.db"\n[risk]\n[service]\n[cluster]\n').risk is not None
+
+
+@pytest.mark.parametrize(
+    ("table", "needle"),
+    [("[engine]\nskew_margn = 1\n", "skew_margn"), ("[engine]\nskew_margin = -1\n", "skew_margin"),
+     ("[engine]\nreconcile_interval = 0\n", "reconcile_interval"),
+     ("[engine]\nunknown_query_attempts = true\n", "unknown_query_attempts"),
+     ("[engine]\nunknown_query_attempts = 0\n", "unknown_query_attempts"),
+     ("[risk]\nmax_notional = 5\n", "max_notional"), ("[service]\nport = 1\n", "port"),
+     ("[cluster]\nnodes = 3\n", "nodes"), ("engine = 5\n", "engine"),
+     ("[engnie]\n", "engnie"), ("[routing]\n", "routing")],
+)
+def test_unknown_or_bad_top_level_tables_are_refused_naming_the_key(table: str, needle: str) -> None:
+    with pytest.raises(ConfigError, match=needle):
+        parse_config(table + 'journal = "sqlite:///j.db"\n' if table.startswith("engine =")
+                     else 'journal = "sqlite:///j.db"\n' + table)
+
+
+def _cli(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "g.toml").write_text(text)
+    return subprocess.run([sys.executable, "-m", "gapless", "order", "list", "--config", "g.toml"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=90)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [(BINANCE + 'options = { recv_windw = "5000" }\n', "recv_windw"),
+     ('journal = "sqlite:///j.db"\n[enigne]\nskew_margin = 1\n', "enigne")],
+)
+def test_cli_exits_2_naming_the_offending_key_without_a_traceback(
+    tmp_path: Path, text: str, needle: str
+) -> None:
+    proc = _cli(tmp_path, text)
+    assert proc.returncode == 2, proc.stderr
+    assert needle in proc.stderr and "ConfigError" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
+    assert not (tmp_path / "j.db").exists()  # refused before anything was opened

@@ -16,14 +16,28 @@ rest_url = "https://www.okx.com"
 api_key_env = "OKX_KEY"                        # environment variable *names*
 secret_env = "OKX_SECRET"
 passphrase_env = "OKX_PASSPHRASE"
+
+[engine]                                       # optional; the engine's defaults otherwise
+unknown_query_attempts = 6
+skew_margin = 1.0                              # seconds added to a request's validity bound
+reconcile_interval = 2.0                       # seconds between maintenance passes
 ```
 
 Secrets never appear in the config itself: inline ``api_key``/``secret``/``passphrase``
 keys are refused, and no error message ever contains a secret value.
+
+The schema is closed: an unknown table or key anywhere is a ``ConfigError`` naming it. A
+native venue's ``options`` are checked against that venue's typed options
+(``venues/<name>/options.py``) at load time, so a misspelled option fails here, not
+silently at the first order. The ccxt bridge's options stay free-form at load: the bridge
+checks the ones it reads when it is built (its ccxt exchange ids are open-ended, and its
+option set is still moving with its split). ``[risk]``, ``[service]`` and ``[cluster]``
+are reserved for the issues that add them: they may appear, empty, and refuse every key.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import stat
@@ -47,14 +61,44 @@ _SECRET_KEYS = ("api_key", "secret", "passphrase")
 _ENV_KEYS = {"api_key_env": "api_key", "secret_env": "secret", "passphrase_env": "passphrase"}
 _STR_KEYS = ("driver", "rest_url", "ws_url", "exchange", "credentials_file", "credentials_entry")
 _VENUE_KEYS = frozenset({*_STR_KEYS, *_ENV_KEYS, "request_timeout", "options"})
-_TOP_KEYS = frozenset({"journal", "venues"})
+_TABLES = ("engine", "risk", "service", "cluster")
+_TOP_KEYS = frozenset({"journal", "venues", *_TABLES})
+#: native drivers -> their typed options (imported only when a config names the driver)
+_OPTION_TYPES = {
+    "binance": "gapless.venues.binance.options:BinanceOptions",
+    "bybit": "gapless.venues.bybit.options:BybitOptions",
+    "okx": "gapless.venues.okx.options:OkxOptions",
+    "coinbase": "gapless.venues.coinbase.options:CoinbaseOptions",
+    "kraken": "gapless.venues.kraken.options:KrakenOptions",
+}
 _URL_SCHEMES = {"rest_url": ("http", "https"), "ws_url": ("ws", "wss")}
 MAX_REQUEST_TIMEOUT = 3600.0  # an hour: beyond it a "timeout" is a hang
+
+
+class EngineSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """``[engine]``: the engine's knobs; ``None`` keeps the engine's own default."""
+
+    unknown_query_attempts: int | None = None  # queries before an unknown create waits
+    skew_margin: float | None = None  # s added to a create's validity bound (clock error)
+    reconcile_interval: float | None = None  # s between maintenance passes
+
+    def engine_kwargs(self) -> dict[str, Any]:
+        """The settings given, as ``Engine(...)`` keyword arguments."""
+        return {k: v for k in self.__struct_fields__ if (v := getattr(self, k)) is not None}
+
+
+class ReservedSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """``[risk]``, ``[service]``, ``[cluster]``: declared now so a config can name them;
+    the issues that build each add its keys (until then every key is refused)."""
 
 
 class GaplessConfig(msgspec.Struct, frozen=True, kw_only=True):
     journal: str  # journal URL; sqlite paths are absolute after loading
     venues: dict[str, VenueConfig]
+    engine: EngineSettings = msgspec.field(default_factory=EngineSettings)
+    risk: ReservedSettings = msgspec.field(default_factory=ReservedSettings)
+    service: ReservedSettings = msgspec.field(default_factory=ReservedSettings)
+    cluster: ReservedSettings = msgspec.field(default_factory=ReservedSettings)
     path: str = ""  # the file this came from ("" when parsed from a string)
 
 
@@ -116,7 +160,61 @@ def parse_config(
         if not isinstance(table, dict):
             raise ConfigError(f"{source}: venues.{name} must be a table")
         venues[name] = _venue(name, table, base, source, env, cred_cache)
-    return GaplessConfig(journal=journal, venues=venues, path=source)
+    for table_name in _TABLES:
+        if not isinstance(data.get(table_name, {}), dict):
+            raise ConfigError(f"{source}: `{table_name}` must be a table ([{table_name}])")
+        _refuse_inline_secrets(data.get(table_name, {}), source, f"[{table_name}]")
+    reserved = {t: _reserved(t, data.get(t, {}), source) for t in ("risk", "service", "cluster")}
+    return GaplessConfig(journal=journal, venues=venues, path=source,
+                         engine=_engine(data.get("engine", {}), source), **reserved)
+
+
+def _engine(t: Mapping[str, Any], source: str) -> EngineSettings:
+    allowed = EngineSettings.__struct_fields__
+    unknown = sorted(set(t) - set(allowed))
+    if unknown:
+        raise ConfigError(f"{source}: [engine]: unknown key(s) {', '.join(unknown)} "
+                          f"(allowed: {', '.join(allowed)})")
+    attempts = t.get("unknown_query_attempts")
+    if attempts is not None and (
+        isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= 100
+    ):
+        raise ConfigError(f"{source}: [engine].unknown_query_attempts must be a whole number "
+                          "from 1 to 100")
+    seconds: dict[str, float] = {}
+    # (key, may be zero, most): a zero margin is allowed, a zero interval would spin
+    for key, zero_ok, high in (("skew_margin", True, 60.0), ("reconcile_interval", False, 3600.0)):
+        value = t.get(key)
+        if value is None:
+            continue
+        number = not isinstance(value, bool) and isinstance(value, int | float)
+        if not (number and math.isfinite(value) and (value >= 0 if zero_ok else value > 0)
+                and value <= high):
+            low = "at least 0" if zero_ok else "above 0"
+            raise ConfigError(f"{source}: [engine].{key} must be a number of seconds, {low} "
+                              f"and at most {high:g}")
+        seconds[key] = float(value)
+    return EngineSettings(unknown_query_attempts=attempts, **seconds)
+
+
+def _reserved(table: str, t: Mapping[str, Any], source: str) -> ReservedSettings:
+    if t:
+        raise ConfigError(f"{source}: [{table}]: unknown key(s) {', '.join(sorted(t))} "
+                          f"([{table}] has no settings yet)")
+    return ReservedSettings()
+
+
+def _check_options(driver: str, options: Mapping[str, str], name: str, source: str) -> None:
+    """A native venue's options against its typed struct; other drivers check their own."""
+    target = _OPTION_TYPES.get(driver)
+    if target is None:
+        return
+    module, _, attr = target.partition(":")
+    options_type = getattr(importlib.import_module(module), attr)
+    try:
+        options_type.parse(options, venue=name)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: venues.{name}.options: {exc.message}") from None
 
 
 def _resolve_journal(url: str, base: Path, source: str) -> str:
@@ -182,6 +280,10 @@ def _venue(
     driver = t.get("driver")
     if not driver:
         raise ConfigError(f"{source}: {where}: missing `driver`")
+    if "exchange" in t and driver in _OPTION_TYPES:
+        raise ConfigError(f'{source}: {where}: `exchange` is for driver = "ccxt" only '
+                          f"(driver {driver!r} is one exchange already)")
+    _check_options(driver, options, name, source)
     rest_url: str = t.get("rest_url", "")
     ws_url: str = t.get("ws_url", "")
 
