@@ -22,10 +22,10 @@ from gapless.model.errors import (
     GaplessError,
     MalformedResponse,
     OrderNotFound,
-    RateLimited,
 )
 from gapless.transport.clock import Clock
 from gapless.transport.deadletter import DeadLetterQueue
+from gapless.transport.http import HttpResponse
 from gapless.transport.ratelimit import Priority, RateLimiter
 from gapless.transport.ws import Reconnected as WsReconnected
 from gapless.transport.ws import WsConnection
@@ -39,7 +39,7 @@ from gapless.venues.coinbase.book import (
     parse_l2_events,
 )
 from gapless.venues.coinbase.errors import map_cancel_failure, map_error, map_order_failure
-from gapless.venues.coinbase.limits import CoinbaseLimits
+from gapless.venues.coinbase.limits import ENDPOINTS, CoinbaseLimits
 from gapless.venues.coinbase.options import CAPABILITIES, CoinbaseOptions
 from gapless.venues.coinbase.translate import (
     OrderWire,
@@ -61,9 +61,9 @@ from gapless.venues.coinbase.translate import (
     report_from_order,
 )
 from gapless.venues.coinbase.userstream import UserStream
-from gapless.venues.common.venue import RestVenue
+from gapless.venues.common.endpoints import AuthKind, Endpoint
+from gapless.venues.common.venue import RestVenue, Signed
 
-BASE = "/api/v3/brokerage"
 JSON_HEADERS = {"Content-Type": "application/json"}
 MAX_PAGES = 10
 
@@ -74,6 +74,7 @@ class _Page(Protocol):
 
 
 _P = TypeVar("_P", bound=_Page)
+T = TypeVar("T")
 RESYNC_THRESHOLD_S = 5.0
 
 
@@ -128,46 +129,45 @@ class CoinbaseVenue(RestVenue[Instrument]):
             raise AuthError("coinbase: this request needs credentials", venue=self.name)
         return self._signer
 
-    async def _request(self, method: str, path: str, query: str = "", body: bytes | None = None,
-                       *, endpoint: str, priority: Priority = Priority.QUERY,
-                       private: bool = True, mutating: bool = False) -> bytes:
-        await self.limiter.acquire(self.limits.costs[endpoint], priority)
-        for attempt in (0, 1):
-            headers: dict[str, str] = {}
-            if private:
-                headers.update(self._signer_or_fail().bearer(method, self.jwt_host, path))
-            if body is not None:
-                headers.update(JSON_HEADERS)
-            resp = await self.http.request(method, path, query=query, body=body,
-                                           headers=headers or None, private=private)
-            if private:
-                self.limits.sync(self.limiter, resp.headers)
-            if 200 <= resp.status < 300:
-                self.limiter.on_success()
-                return resp.body
-            err = map_error(resp.status, resp.headers, resp.body, mutating=mutating,
-                            venue=self.name)
-            if isinstance(err, RateLimited):
-                self.limiter.on_rate_limited(err.retry_after, banned=err.banned)
-            elif (isinstance(err, AuthError) and private and attempt == 0
-                  and resp.status == 401 and await self._resync_clock()):
-                # a 401 proves nothing ran; our clock was far off the venue's, so the token
-                # was outside nbf/exp: re-signed with the new offset once
-                continue
-            raise err
-        raise AssertionError("unreachable")  # pragma: no cover
+    async def _request(self, endpoint: str, decode: Callable[[bytes], T], query: str = "",
+                       body: bytes | None = None, *, path: str | None = None,
+                       priority: Priority = Priority.QUERY, mutating: bool = False) -> T:
+        return await self._send(ENDPOINTS[endpoint], decode, query=query, body=body, path=path,
+                                priority=priority, mutating=mutating)
+
+    def _sign(self, ep: Endpoint, path: str, query: str, body: bytes | None) -> Signed:
+        headers: dict[str, str] = {}
+        if ep.auth is AuthKind.SIGNED:
+            headers.update(self._signer_or_fail().bearer(ep.method, self.jwt_host, path))
+        if body is not None:
+            headers.update(JSON_HEADERS)
+        return query, body, headers or None
+
+    def _classify(self, ep: Endpoint, resp: HttpResponse, mutating: bool) -> bytes:
+        if 200 <= resp.status < 300:
+            return resp.body
+        raise map_error(resp.status, resp.headers, resp.body, mutating=mutating, venue=self.name)
+
+    def _sync_usage(self, ep: Endpoint, path: str, resp: HttpResponse) -> None:
+        if ep.private:
+            self.limits.sync(self.limiter, resp.headers)
+
+    async def _resign(self, err: GaplessError, resp: HttpResponse) -> bool:
+        # a 401 proves nothing ran; if our clock was far off the venue's, the token was
+        # outside nbf/exp: re-signed with the new offset once
+        return isinstance(err, AuthError) and resp.status == 401 and await self._resync_clock()
 
     async def _resync_clock(self) -> bool:
         """Measure the venue's clock; True if our offset was off by enough that a 401 was
         likely a token outside ``nbf``/``exp`` (worth re-signing once)."""
         try:
             t0 = self.clock.time()
-            body = await self._request("GET", f"{BASE}/time", endpoint="time", private=False)
+            wire = await self._request("time", lambda b: decode_time(b, self.name))
             t1 = self.clock.time()
         except GaplessError:
             return False
         try:
-            server = int(decode_time(body, self.name).epochMillis) / 1000
+            server = int(wire.epochMillis) / 1000
         except ValueError:
             return False
         offset = server - (t0 + t1) / 2
@@ -188,9 +188,9 @@ class CoinbaseVenue(RestVenue[Instrument]):
 
     # -- reference data --------------------------------------------------------------
     async def load_instruments(self) -> dict[str, Instrument]:
-        body = await self._request("GET", f"{BASE}/market/products", "product_type=SPOT",
-                                   endpoint="products", private=False)
-        instruments = instruments_from(decode_products(body, self.name), self.name)
+        instruments = await self._request(
+            "products", lambda b: instruments_from(decode_products(b, self.name), self.name),
+            "product_type=SPOT")
         self.instruments = instruments
         self._by_venue_symbol = {i.venue_symbol: s for s, i in instruments.items()}
         return instruments
@@ -200,14 +200,15 @@ class CoinbaseVenue(RestVenue[Instrument]):
 
     # -- orders ----------------------------------------------------------------------
     async def _get_order(self, vid: str) -> OrderWire:
-        body = await self._request("GET", f"{BASE}/orders/historical/{quote(vid, safe='')}",
-                                   endpoint="order_get")
-        return decode_order(body, self.name).order
+        wire = await self._request(
+            "order_get", lambda b: decode_order(b, self.name),
+            path=ENDPOINTS["order_get"].path.format(order_id=quote(vid, safe="")))
+        return wire.order
 
     def _symbol_of(self, product: str) -> str:
         return self._by_venue_symbol.get(product, product.replace("-", "/"))
 
-    async def _pages(self, path: str, query: str, endpoint: str,
+    async def _pages(self, endpoint: str, query: str,
                      decode: Callable[[bytes, str], _P]) -> AsyncIterator[_P]:
         """Coinbase cursor paging: ``query`` plus ``&cursor=…`` until the venue says it is
         done (``has_next`` false where the page has it, or an empty cursor), at most
@@ -215,7 +216,7 @@ class CoinbaseVenue(RestVenue[Instrument]):
         cursor = ""
         for _ in range(MAX_PAGES):
             q = query + (f"&cursor={quote(cursor, safe='')}" if cursor else "")
-            page = decode(await self._request("GET", path, q, endpoint=endpoint), self.name)
+            page = await self._request(endpoint, lambda b: decode(b, self.name), q)
             yield page
             cursor = page.cursor
             if not cursor or not getattr(page, "has_next", True):
@@ -225,9 +226,8 @@ class CoinbaseVenue(RestVenue[Instrument]):
         inst = self.instruments.get(symbol)
         quote_asset = inst.quote if inst is not None else symbol.partition("/")[2]
         out: list[Fill] = []
-        async for page in self._pages(f"{BASE}/orders/historical/fills",
-                                      f"order_ids={quote(vid, safe='')}&limit={self.list_limit}",
-                                      "fills", decode_fills):
+        async for page in self._pages("fills", f"order_ids={quote(vid, safe='')}&limit={self.list_limit}",
+                                      decode_fills):
             out.extend(fill_from(f, symbol, quote_asset, self.name, cid) for f in page.fills)
         return out
 
@@ -246,9 +246,8 @@ class CoinbaseVenue(RestVenue[Instrument]):
         # what we knew *before* sending: the private stream may learn this very order's id
         # while the create is in flight, and that is no proof of a reused client id
         prior = self._ids.get(cid)
-        raw = await self._request("POST", f"{BASE}/orders", body=body, endpoint="order_new",
-                                  priority=Priority.ORDER, mutating=True)
-        created = decode_create(raw, self.name)
+        created = await self._request("order_new", lambda b: decode_create(b, self.name),
+                                      body=body, priority=Priority.ORDER, mutating=True)
         if not created.success:
             er = created.error_response
             raise map_order_failure(er.error if er else created.failure_reason,
@@ -276,9 +275,9 @@ class CoinbaseVenue(RestVenue[Instrument]):
         if vid is not None:
             return vid
         inst = self._inst(symbol)
-        async for page in self._pages(f"{BASE}/orders/historical/batch",
+        async for page in self._pages("orders_list",
                                       f"product_ids={inst.venue_symbol}&limit={self.list_limit}",
-                                      "orders_list", decode_orders):
+                                      decode_orders):
             for w in page.orders:
                 self._remember(w.client_order_id, w.order_id)
             if cid in self._ids:
@@ -287,10 +286,10 @@ class CoinbaseVenue(RestVenue[Instrument]):
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
         vid = await self._venue_id(symbol, client_order_id)
-        raw = await self._request("POST", f"{BASE}/orders/batch_cancel",
-                                  body=orjson.dumps({"order_ids": [vid]}),
-                                  endpoint="order_cancel", priority=Priority.CANCEL, mutating=True)
-        results = [r for r in decode_cancel(raw, self.name).results if r.order_id == vid]
+        answer = await self._request("order_cancel", lambda b: decode_cancel(b, self.name),
+                                     body=orjson.dumps({"order_ids": [vid]}),
+                                     priority=Priority.CANCEL, mutating=True)
+        results = [r for r in answer.results if r.order_id == vid]
         if not results:
             raise MalformedResponse("cancel answer does not mention the order", venue=self.name)
         if not results[0].success:
@@ -311,8 +310,7 @@ class CoinbaseVenue(RestVenue[Instrument]):
         if symbol is not None:
             base_q += f"&product_ids={self._inst(symbol).venue_symbol}"
         out: list[OrderReport] = []
-        async for page in self._pages(f"{BASE}/orders/historical/batch",
-                                      f"{base_q}&limit={self.list_limit}", "orders_list",
+        async for page in self._pages("orders_list", f"{base_q}&limit={self.list_limit}",
                                       decode_orders):
             for w in page.orders:
                 out.append(await self._report(w))
@@ -320,8 +318,7 @@ class CoinbaseVenue(RestVenue[Instrument]):
 
     async def balances(self) -> dict[str, Balance]:
         out: dict[str, Balance] = {}
-        async for page in self._pages(f"{BASE}/accounts", "limit=250", "accounts",
-                                      decode_accounts):
+        async for page in self._pages("accounts", "limit=250", decode_accounts):
             for asset, bal in balances_from(page, self.name).items():
                 prev = out.get(asset)
                 out[asset] = bal if prev is None else Balance(
@@ -334,9 +331,9 @@ class CoinbaseVenue(RestVenue[Instrument]):
             vid = await self._venue_id(symbol, client_order_id)
             return await self._fills_for(symbol, vid, client_order_id)
         out: list[Fill] = []
-        async for page in self._pages(f"{BASE}/orders/historical/fills",
+        async for page in self._pages("fills",
                                       f"product_ids={inst.venue_symbol}&limit={self.list_limit}",
-                                      "fills", decode_fills):
+                                      decode_fills):
             out.extend(fill_from(f, symbol, inst.quote, self.name, self._cids.get(f.order_id, ""))
                        for f in page.fills)
         return out
@@ -345,10 +342,10 @@ class CoinbaseVenue(RestVenue[Instrument]):
     async def order_book(self, symbol: str, depth: int = 20) -> BookSnapshot:
         inst = self._inst(symbol)
         limit = max(1, min(depth, 500))
-        body = await self._request("GET", f"{BASE}/market/product_book",
-                                   f"product_id={inst.venue_symbol}&limit={limit}",
-                                   endpoint="product_book", private=False)
-        return book_from(decode_product_book(body, self.name), symbol, self.name, depth)
+        return await self._request(
+            "product_book",
+            lambda b: book_from(decode_product_book(b, self.name), symbol, self.name, depth),
+            f"product_id={inst.venue_symbol}&limit={limit}")
 
     def _subscribe_msg(self, kind: str, channel: str, products: list[str]) -> dict[str, object]:
         msg: dict[str, object] = {"type": kind, "product_ids": products, "channel": channel}

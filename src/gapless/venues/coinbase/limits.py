@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from gapless.transport.ratelimit import LimitRule, RateLimiter
+from gapless.venues.common.endpoints import AuthKind, Endpoint, table
 
 PRIVATE = "PRIVATE_1S"
 PUBLIC = "PUBLIC_1S"
@@ -36,6 +37,26 @@ ENDPOINT_COSTS: Mapping[str, Mapping[str, int]] = MappingProxyType(
         "fills": _PRIV,
         "accounts": _PRIV,
     }
+)
+
+
+BASE = "/api/v3/brokerage"
+_PUB_, _SIG = AuthKind.PUBLIC, AuthKind.SIGNED
+_ROWS = (
+    ("time", "GET", f"{BASE}/time", _PUB_),
+    ("products", "GET", f"{BASE}/market/products", _PUB_),
+    ("product_book", "GET", f"{BASE}/market/product_book", _PUB_),
+    ("order_new", "POST", f"{BASE}/orders", _SIG),
+    ("order_cancel", "POST", f"{BASE}/orders/batch_cancel", _SIG),
+    ("order_get", "GET", f"{BASE}/orders/historical/{{order_id}}", _SIG),
+    ("orders_list", "GET", f"{BASE}/orders/historical/batch", _SIG),
+    ("fills", "GET", f"{BASE}/orders/historical/fills", _SIG),
+    ("accounts", "GET", f"{BASE}/accounts", _SIG),
+)
+#: the REST endpoints the adapter sends to (``order_get``'s path is a template)
+ENDPOINTS: Mapping[str, Endpoint] = table(
+    Endpoint(name, method, path, auth, ENDPOINT_COSTS[name])
+    for name, method, path, auth in _ROWS
 )
 
 
