@@ -88,8 +88,6 @@ class Rest(Shapes):
             raise errors.precision(name)
         return d
 
-
-
     def _order_counts(self) -> dict[str, str]:
         return {"X-MBX-ORDER-COUNT-10S": str(self.limits.orders_10s),
                 "X-MBX-ORDER-COUNT-1D": str(self.limits.orders_1d)}
@@ -302,7 +300,6 @@ class Rest(Shapes):
             return self.order_json(self.exchange.find_order(a, sym, oid, cid))
         except UnknownOrder:
             raise errors.no_such_order() from None
-
 
     async def cancel_order(self, request: web.Request, p: dict[str, str], a: str | None) -> Any:
         assert a is not None

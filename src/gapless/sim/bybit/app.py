@@ -71,7 +71,6 @@ class BybitSkin(Rest, Streams):
     def reset(self) -> None:
         self.limits.reset()
 
-
     def envelope(self, result: Any, code: int = 0, msg: str = "OK") -> dict[str, Any]:
         return {"retCode": code, "retMsg": msg, "result": result, "retExtInfo": {},
                 "time": self.exchange.time_ms()}
@@ -150,7 +149,6 @@ class BybitSkin(Rest, Streams):
         if not auth.verify(self.secret, prehash, sign):
             raise errors.bad_sign(prehash)
         return Exchange.TEST_ACCOUNT
-
 
 
 def build(*, seed: int = 1, tick_interval: float = 1.0, api_key: str | None = None,

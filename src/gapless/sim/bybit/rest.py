@@ -257,7 +257,6 @@ class Rest(Shapes):
         return {"list": [{"orderId": order_id_str(o.order_id), "orderLinkId": self.link_of(o)}
                          for o in done], "success": "1"}
 
-
     @staticmethod
     def page(items: list[Any], p: dict[str, str], default: int, cap: int) -> tuple[list[Any], str]:
         try:
@@ -301,7 +300,6 @@ class Rest(Shapes):
         return {"category": "spot", "list": [self.order_json(o) for o in chunk],
                 "nextPageCursor": nxt}
 
-
     async def h_executions(self, p: dict[str, str], uid: str) -> Any:
         self.category(p)
         sym = self.symbol_of(p["symbol"]) if p.get("symbol") else None
@@ -325,7 +323,6 @@ class Rest(Shapes):
         return {"category": "spot",
                 "list": [self.exec_json(f, self.exchange.orders.get(f.order_id)) for f in chunk],
                 "nextPageCursor": nxt}
-
 
     async def h_wallet(self, p: dict[str, str], uid: str) -> Any:
         if p.get("accountType", "") != "UNIFIED":

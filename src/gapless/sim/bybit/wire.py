@@ -130,7 +130,6 @@ class Shapes:
             "updatedTime": str(o.updated),
         }
 
-
     def exec_json(self, f: Fill, o: Order | None) -> dict[str, Any]:
         spec = self.exchange.specs[f.symbol]
         rate = self.exchange.maker_fee if f.is_maker else self.exchange.taker_fee
@@ -148,7 +147,6 @@ class Shapes:
             "markPrice": s(f.price), "indexPrice": "", "underlyingPrice": "",
             "blockTradeId": "", "closedSize": "", "seq": f.trade_id,
         }
-
 
     def coin_rows(self, uid: str, coins: set[str] | None) -> list[dict[str, Any]]:
         snap = self.exchange.account(uid).snapshot()

@@ -36,7 +36,6 @@ PREFIX = "/api/v3/brokerage"
 Handler = Callable[[web.Request, dict[str, Any], str | None], Awaitable[Any]]
 
 
-
 class CoinbaseSkin(Rest):
     """The skin: route table, request parsing and the JWT gate around the handlers."""
 

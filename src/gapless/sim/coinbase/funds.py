@@ -58,7 +58,6 @@ class FundsRoutes:
         except ValueError:
             raise errors.invalid_argument("cursor is invalid") from None
 
-
     # ------------------------------------------------------------ accounts
     def _assets(self, a: str) -> list[tuple[str, Decimal, Decimal]]:
         acc = self.exchange.account(a)

@@ -7,7 +7,7 @@ import zlib
 from collections.abc import Iterable
 from decimal import Decimal
 
-from .names import fmt
+from .wire import fmt
 
 
 def _level(price: Decimal, qty: Decimal, price_dp: int, qty_dp: int) -> str:

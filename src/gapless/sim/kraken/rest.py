@@ -1,19 +1,15 @@
-"""``/0/public/*`` and ``/0/private/*`` handlers over the shared matching core."""
+"""``/0/public/*`` and ``/0/private/*`` handlers over the shared matching core: ``(params) ->
+result``; routing, body parsing and the key/nonce gate are in ``app.py``."""
+
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 import time
-from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from email.utils import formatdate
 from typing import Any
-from urllib.parse import parse_qsl
-
-import orjson
-from aiohttp import web
 
 from ..core.exchange import Exchange
 from ..core.faults import Faults
@@ -29,13 +25,12 @@ from ..core.models import (
     Rejection,
     UnknownOrder,
 )
-from ..faultware import abort_connection
 from . import errors
 from .auth import KeyStore
 from .errors import KrakenError, invalid_argument
 from .limits import Limits, cancel_cost
-from .names import fmt
 from .state import ZERO, KrakenState
+from .wire import fmt
 
 MAKER_FEE = Decimal("0.0016")
 TAKER_FEE = Decimal("0.0026")
@@ -43,7 +38,6 @@ PAGE = 50
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HEX32_RE = re.compile(r"^[0-9a-fA-F]{32}$")
 _FREE_RE = re.compile(r"^[\x20-\x7e]{1,18}$")
-MUTATING = frozenset({"AddOrder", "CancelOrder", "CancelAll"})
 
 
 def valid_cl_ord_id(value: str) -> bool:
@@ -54,80 +48,14 @@ def truthy(value: str | None) -> bool:
     return value is not None and value.lower() in ("true", "1", "yes")
 
 
-def envelope(result: Any) -> web.Response:
-    return web.Response(body=orjson.dumps({"error": [], "result": result}),
-                        content_type="application/json")
+class Handlers:
+    """The public and private methods; the skin's ``RestApi`` supplies the state below."""
 
-
-def error_response(err: KrakenError) -> web.Response:
-    return web.Response(status=err.status, body=orjson.dumps({"error": [err.message]}),
-                        content_type="application/json")
-
-
-Handler = Callable[[dict[str, str]], Any]
-
-
-class RestApi:
-    def __init__(self, exchange: Exchange, faults: Faults, state: KrakenState, keys: KeyStore,
-                 limits: Limits) -> None:
-        self.ex = exchange
-        self.faults = faults
-        self.st = state
-        self.keys = keys
-        self.limits = limits
-        self.public: dict[str, Handler] = {
-            "Time": self.time_, "SystemStatus": self.system_status, "Assets": self.assets,
-            "AssetPairs": self.asset_pairs, "Depth": self.depth, "Ticker": self.ticker,
-        }
-        self.private: dict[str, Handler] = {
-            "Balance": self.balance, "BalanceEx": self.balance_ex, "AddOrder": self.add_order,
-            "CancelOrder": self.cancel_order, "CancelAll": self.cancel_all,
-            "QueryOrders": self.query_orders, "OpenOrders": self.open_orders,
-            "ClosedOrders": self.closed_orders, "TradesHistory": self.trades_history,
-            "QueryTrades": self.query_trades, "GetWebSocketsToken": self.ws_token,
-        }
-
-    def routes(self, app: web.Application) -> None:
-        app.router.add_route("*", "/0/public/{method}", self.handle_public)
-        app.router.add_post("/0/private/{method}", self.handle_private)
-
-    # ------------------------------------------------------------ plumbing
-    async def _drop(self, request: web.Request, mode: str) -> web.Response:
-        if mode == "hang":
-            await asyncio.sleep(3600)
-        return abort_connection(request)
-
-    async def handle_public(self, request: web.Request) -> web.StreamResponse:
-        fn = self.public.get(request.match_info["method"])
-        if fn is None:
-            return error_response(KrakenError(errors.UNKNOWN_METHOD, status=404))
-        params = dict(request.query)
-        if request.method == "POST" and request.can_read_body:
-            params.update(_parse_body(await request.read(), request.content_type))
-        try:
-            return envelope(fn(params))
-        except KrakenError as e:
-            return error_response(e)
-
-    async def handle_private(self, request: web.Request) -> web.StreamResponse:
-        method = request.match_info["method"]
-        fn = self.private.get(method)
-        if fn is None:
-            return error_response(KrakenError(errors.UNKNOWN_METHOD, status=404))
-        body = await request.read()
-        try:
-            params = _parse_body(body, request.content_type)
-            self.keys.check(request.headers.get("API-Key"), request.headers.get("API-Sign"),
-                            request.path, params.get("nonce"), body)
-            self.limits.charge_rest(self.keys.api_key, method)
-            result = fn(params)
-        except KrakenError as e:
-            return error_response(e)
-        if method in MUTATING:
-            mode = self.faults.take_drop_response()
-            if mode is not None:
-                return await self._drop(request, mode)
-        return envelope(result)
+    ex: Exchange
+    faults: Faults
+    st: KrakenState
+    keys: KeyStore
+    limits: Limits
 
     # ------------------------------------------------------------ public
     def time_(self, _: dict[str, str]) -> dict[str, Any]:
@@ -418,23 +346,6 @@ def amount(value: Decimal, places: int) -> str:
     return s if Decimal(s) == value else f"{value.normalize():f}"
 
 
-def _parse_body(body: bytes, content_type: str) -> dict[str, str]:
-    if not body:
-        return {}
-    if content_type == "application/json" or body[:1] == b"{":
-        try:
-            obj = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise invalid_argument("body") from None
-        if not isinstance(obj, dict):
-            raise invalid_argument("body")
-        return {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in obj.items()}
-    try:
-        return dict(parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=True))
-    except (UnicodeDecodeError, ValueError):
-        raise invalid_argument("body") from None
-
-
 def _decimal(raw: str | None, name: str) -> Decimal:
     if raw is None or raw == "":
         raise invalid_argument(name)
@@ -470,6 +381,3 @@ def _rejection(r: Rejection) -> KrakenError:
             return KrakenError(errors.COST_MINIMUM)
         return KrakenError(errors.ORDER_MINIMUM)
     return invalid_argument(r.detail or "order")
-
-
-

@@ -11,7 +11,7 @@ from ..core.exchange import Exchange
 from ..core.models import BUY, CANCELED, FILLED, MARKET, Fill, Order
 from . import errors
 from .errors import KrakenError, invalid_argument
-from .names import PairInfo, fmt, make_txid, pair_info
+from .wire import PairInfo, fmt, make_txid, pair_info
 
 ZERO = Decimal(0)
 

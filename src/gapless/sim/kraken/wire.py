@@ -1,4 +1,5 @@
-"""Kraken spellings: asset codes (``XXBT``/``ZUSD``), pair keys, altnames, WS names, txids."""
+"""Kraken wire spellings: asset codes (``XXBT``/``ZUSD``), pair keys, altnames, WS names, txids,
+number strings."""
 
 from __future__ import annotations
 

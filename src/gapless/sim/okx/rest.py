@@ -46,8 +46,6 @@ class DropResponse(Exception):
         self.mode = mode
 
 
-
-
 def _dec(raw: Any, name: str) -> Decimal:
     if not isinstance(raw, str) or not DEC_RE.match(raw):
         raise errors.s_param(name)
