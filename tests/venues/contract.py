@@ -3,7 +3,8 @@
 A venue joins by subclassing :class:`VenueContract` in a ``test_<venue>_contract.py``
 and providing one async fixture, ``harness``, that starts the venue's simulator
 (``start_venue_sim(name, port=0)``) and returns a :class:`VenueHarness`. Nothing in here
-knows about any particular venue; optional behaviour is switched by ``capabilities``.
+knows about any particular venue; optional behaviour is switched by ``capabilities``,
+read from the adapter's declared ``Venue.capabilities`` (plus what the simulator offers).
 
 The simulator's ``faults`` object is the venue-neutral ``gapless.sim.core.faults.Faults``.
 """
@@ -38,6 +39,7 @@ from gapless.model.errors import (
     DuplicateClientOrderId,
     InsufficientFunds,
     InvalidOrder,
+    LocalDenial,
     MalformedResponse,
     OrderNotFound,
     Outcome,
@@ -54,11 +56,26 @@ from gapless.venues.registry import create_venue
 
 from .hostile import MODES, HostileProxy
 
+#: what the simulators behind every harness offer (fault injection, dropped answers, the
+#: hostile proxy); the venue's own abilities come from its declared capabilities
+SIM_FEATURES = frozenset({"faults", "drop_response", "rate_limit_faults", "hostile_proxy"})
 #: everything the suite can exercise; a harness may leave some out
 ALL_CAPABILITIES = frozenset(
-    {"market", "ioc", "post_only", "watch_book", "private_events", "faults", "drop_response",
-     "rate_limit_faults", "hostile_proxy"}
+    {"market", "ioc", "post_only", "watch_book", "private_events", *SIM_FEATURES}
 )
+
+
+def declared_capabilities(venue: Venue) -> frozenset[str]:
+    """The suite's switches that the adapter's ``capabilities`` attribute turns on."""
+    caps = venue.capabilities
+    flags = {
+        "market": OrderType.MARKET in caps.order_types,
+        "ioc": TimeInForce.IOC in caps.time_in_force,
+        "post_only": TimeInForce.POST_ONLY in caps.time_in_force,
+        "watch_book": caps.book_stream,
+        "private_events": caps.private_stream,
+    }
+    return frozenset(name for name, on in flags.items() if on)
 WAIT = 10.0  # seconds to wait for stream events
 
 
@@ -70,8 +87,15 @@ class VenueHarness:
     #: (for the hostile proxy) and request timeout
     make_venue: Callable[..., Venue]
     symbol: str = "BTC/USDT"
-    capabilities: frozenset[str] = ALL_CAPABILITIES
+    #: ``None``: the adapter's declared capabilities plus ``SIM_FEATURES``
+    capabilities: frozenset[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def features(self) -> frozenset[str]:
+        if self.capabilities is not None:
+            return self.capabilities
+        return declared_capabilities(self.venue) | SIM_FEATURES
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -186,7 +210,7 @@ class VenueContract:
     """Subclass in ``test_<venue>_contract.py`` and provide the ``harness`` fixture."""
 
     def need(self, h: VenueHarness, cap: str) -> None:
-        if cap not in h.capabilities:
+        if cap not in h.features:
             pytest.skip(f"{h.venue.name} lacks capability {cap!r}")
 
     # -- reference data ----------------------------------------------------------------
@@ -219,6 +243,26 @@ class VenueContract:
         rep = await v.place_order(o)
         assert rep.client_order_id == o.client_order_id
         assert (await v.query_order(sym, o.client_order_id)).client_order_id == o.client_order_id
+
+    async def test_declared_capabilities_hold(self, harness: VenueHarness) -> None:
+        """The router will trust ``Venue.capabilities``: every derived id fits the declared
+        client-id rule, and a time in force the adapter does not declare is refused
+        inside the process (nothing reaches the venue)."""
+        v, sym = harness.venue, harness.symbol
+        caps = v.capabilities
+        assert OrderType.LIMIT in caps.order_types and TimeInForce.GTC in caps.time_in_force
+        for intent in ["simple", "with spaces and/slashes", "ü" * 10, "x" * 200, "a.b:c", "-"]:
+            cid = v.client_order_id(intent)
+            assert caps.client_id.accepts(cid), (intent, cid, caps.client_id)
+        inst = v.instrument(sym)
+        bid, _ = await best(v, sym)
+        price = passive_buy_price(inst, bid)
+        for tif in sorted(set(TimeInForce) - caps.time_in_force):
+            o = make_order(v, sym, Side.BUY, qty_for(inst, price), price, tif=tif)
+            with pytest.raises(LocalDenial):
+                await v.place_order(o)
+            with pytest.raises(OrderNotFound):
+                await v.query_order(sym, o.client_order_id)
 
     # -- order lifecycle ---------------------------------------------------------------
     async def test_limit_resting_then_query_then_cancel(self, harness: VenueHarness) -> None:

@@ -16,7 +16,6 @@ from gapless.venues.base import Credentials, VenueConfig
 from gapless.venues.registry import create_venue
 
 from .contract import (
-    ALL_CAPABILITIES,
     VenueContract,
     VenueHarness,
     best,
@@ -47,7 +46,7 @@ class TestKrakenContract(VenueContract):
         async with sim_harness(
             lambda: start_venue_sim("kraken", host="127.0.0.1", port=0, seed=1,
                                     tick_interval=0.2, **SIM_FAST),
-            kraken_config, symbol="BTC/USD", capabilities=ALL_CAPABILITIES,
+            kraken_config, symbol="BTC/USD",
         ) as h:
             yield h
 
