@@ -1,3 +1,100 @@
-"""gapless: one schema for intents, journaled orders on any venue."""
+"""gapless: one schema for intents, journaled orders on any venue.
+
+This package's names are the strategy author's tier: what placing, tracking and cancelling
+an order needs, stable across releases. Adapter authors build on ``gapless.venues.base``,
+``gapless.venues.common`` and ``gapless.transport`` (see docs/CONTRIBUTING.md); everything
+else is internal.
+"""
+
+from gapless.config import GaplessConfig, load_config
+from gapless.engine import Engine
+from gapless.model import (
+    Balance,
+    EventGap,
+    Fill,
+    Order,
+    OrderEvent,
+    OrderIntent,
+    OrderState,
+    OrderType,
+    Side,
+    TimeInForce,
+)
+from gapless.model.errors import (
+    AuthError,
+    CircuitOpen,
+    ConfigError,
+    Disconnected,
+    DuplicateClientOrderId,
+    DuplicateIntent,
+    FilterViolation,
+    GaplessError,
+    InsufficientBalance,
+    InsufficientFunds,
+    InvalidIntent,
+    InvalidOrder,
+    InvalidTransition,
+    JournalError,
+    LocalDenial,
+    MalformedResponse,
+    OrderNotFound,
+    Outcome,
+    OutcomeUnknown,
+    OverfillDetected,
+    RateLimited,
+    Rejected,
+    RequestTimeout,
+    Retryable,
+    ServerError,
+    TimestampRejected,
+    UnknownSymbol,
+    VenueUnavailable,
+)
+from gapless.runtime import open_engine
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "AuthError",
+    "Balance",
+    "CircuitOpen",
+    "ConfigError",
+    "Disconnected",
+    "DuplicateClientOrderId",
+    "DuplicateIntent",
+    "Engine",
+    "EventGap",
+    "Fill",
+    "FilterViolation",
+    "GaplessConfig",
+    "GaplessError",
+    "InsufficientBalance",
+    "InsufficientFunds",
+    "InvalidIntent",
+    "InvalidOrder",
+    "InvalidTransition",
+    "JournalError",
+    "load_config",
+    "LocalDenial",
+    "MalformedResponse",
+    "open_engine",
+    "Order",
+    "OrderEvent",
+    "OrderIntent",
+    "OrderNotFound",
+    "OrderState",
+    "OrderType",
+    "Outcome",
+    "OutcomeUnknown",
+    "OverfillDetected",
+    "RateLimited",
+    "Rejected",
+    "RequestTimeout",
+    "Retryable",
+    "ServerError",
+    "Side",
+    "TimeInForce",
+    "TimestampRejected",
+    "UnknownSymbol",
+    "VenueUnavailable",
+]

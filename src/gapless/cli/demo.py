@@ -18,11 +18,18 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from gapless.engine import Engine
-from gapless.model import Order, OrderIntent, OrderState, OrderType, Side, TimeInForce
-from gapless.store.sqlite import SqliteJournal
+from gapless import (
+    Engine,
+    GaplessConfig,
+    Order,
+    OrderIntent,
+    OrderState,
+    OrderType,
+    Side,
+    TimeInForce,
+    open_engine,
+)
 from gapless.venues.base import Credentials, VenueConfig
-from gapless.venues.registry import create_venue
 
 
 async def _wait_state(order: Order, states: set[OrderState], timeout: float = 5.0) -> None:
@@ -42,33 +49,21 @@ async def run_demo(venues: list[str], journal_path: Path | None, console: Consol
     try:
         async with SimCluster(venues, host="127.0.0.1", port_base=0, seed=42, tick_interval=0) as cluster:
             creds = cluster.credentials()
-            adapters = {
-                name: create_venue(
-                    VenueConfig(
-                        name=name,
-                        driver=name,
-                        rest_url=c["rest_url"],
-                        ws_url=c["ws_url"],
-                        credentials=Credentials(
-                            api_key=c["api_key"], secret=c["secret"], passphrase=c["passphrase"]
-                        ),
-                    )
+            config = GaplessConfig(journal=f"sqlite:///{journal_path.resolve()}", venues={
+                name: VenueConfig(
+                    name=name, driver=name, rest_url=c["rest_url"], ws_url=c["ws_url"],
+                    credentials=Credentials(
+                        api_key=c["api_key"], secret=c["secret"], passphrase=c["passphrase"]
+                    ),
                 )
                 for name, c in creds.items()
-            }
-            journal = SqliteJournal(journal_path)
-            await journal.open()
-            engine = Engine(journal, adapters)
-            try:
-                console.print(f"[bold]gapless demo[/bold]: simulators {', '.join(creds)}; journal {journal_path}")
-                await engine.start(streams=True)
+            }, path="gapless demo")
+            console.print(f"[bold]gapless demo[/bold]: simulators {', '.join(creds)}; journal {journal_path}")
+            async with open_engine(config) as engine:  # recovers, follows private streams
                 await asyncio.sleep(0.3)  # let the private streams subscribe
-                for name in adapters:
+                for name in creds:
                     all_orders += await _drive(engine, name, cluster[name], console)
                 _report(engine, all_orders, console)
-            finally:
-                await engine.close()
-                await journal.close()
     finally:
         if tmp is not None:
             tmp.cleanup()

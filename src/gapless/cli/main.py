@@ -106,7 +106,8 @@ def order_place(
     Exit 0 accepted (or filled / IOC-FOK expired as asked), 2 bad input or config,
     3 rejected by the venue or denied by gapless, 4 outcome still unknown (journaled).
     """
-    from gapless.cli.common import dumps, engine_from_config, order_dict
+    from gapless.cli.common import dumps, order_dict
+    from gapless.runtime import open_engine
 
     try:
         intent = parse_intent(
@@ -124,7 +125,7 @@ def order_place(
 
     async def go() -> tuple[Order | None, Exception | None]:
         nonlocal sent
-        async with engine_from_config(config, [venue]) as engine:
+        async with open_engine(config, venues=[venue], streams=False) as engine:
             sent = True  # from here on the request may leave the process
             try:
                 return await engine.submit(intent), None
@@ -177,21 +178,17 @@ def _show(rows: list[dict[str, Any]], json_out: bool, dumps: Any) -> None:
 
 
 def _one(config: Path, intent_id: str, action: str, json_out: bool) -> None:
-    from gapless.cli.common import dumps, engine_from_config, order_dict
-    from gapless.config import load_config
-    from gapless.store import open_journal
+    from gapless.cli.common import dumps, order_dict
+    from gapless.runtime import open_engine, open_journal_of, resolve_config
 
     async def go() -> tuple[Order, Exception | None]:
-        cfg = load_config(config)
-        journal = open_journal(cfg.journal)
-        await journal.open()
-        try:
+        cfg = resolve_config(config)
+        async with open_journal_of(cfg) as journal:
             known = await journal.get(intent_id)
-        finally:
-            await journal.close()
         if known is None:
             raise InvalidIntent(f"no order with intent id {intent_id!r} in the journal")
-        async with engine_from_config(config, [known.venue], load_balances=False) as engine:
+        async with open_engine(cfg, venues=[known.venue], streams=False,
+                               load_balances=False) as engine:
             try:
                 if action == "cancel":
                     return await engine.cancel(intent_id), None
@@ -268,10 +265,11 @@ def order_list(
     journaled and it is named on stderr and under "not_reconciled" in --json output.
     Exit 0 listed, 2 bad config, 1 the journal could not be read.
     """
-    from gapless.cli.common import dumps, engine_from_config, order_dict
+    from gapless.cli.common import dumps, order_dict
+    from gapless.runtime import open_engine
 
     async def go() -> tuple[list[dict[str, Any]], dict[str, str]]:
-        async with engine_from_config(config, load_balances=False) as engine:
+        async with open_engine(config, streams=False, load_balances=False) as engine:
             orders = await engine.journal.all_orders()
             return [order_dict(o) for o in orders], dict(sorted(engine.unreachable.items()))
 
@@ -296,10 +294,12 @@ def balances(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Show a venue's balances."""
-    from gapless.cli.common import dumps, engine_from_config
+    from gapless.cli.common import dumps
+    from gapless.runtime import open_engine
 
     async def go() -> dict[str, dict[str, str]]:
-        async with engine_from_config(config, [venue], load_balances=False) as engine:
+        async with open_engine(config, venues=[venue], streams=False,
+                               load_balances=False) as engine:
             bals = await engine.refresh_balances(venue)
             return {a: {"free": f"{b.free:f}", "locked": f"{b.locked:f}"} for a, b in sorted(bals.items())}
 
