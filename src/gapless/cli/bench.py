@@ -26,8 +26,6 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from gapless.transport.ratelimit import scale_limits_for_benchmarks
-
 # -- the simulator, in its own process --------------------------------------------------
 
 
@@ -112,6 +110,11 @@ async def _baseline(creds: dict[str, str], n: int, conc: int) -> Stats:
         return await _measure("raw aiohttp", n, conc, one)
 
 
+#: every adapter's limiter rules are multiplied by this: the bench measures the paths
+#: (limiter bookkeeping included), not the venues' published limits
+LIMIT_SCALE = 10**6
+
+
 def _venue_config(name: str, creds: dict[str, str], driver: str | None = None,
                   options: dict[str, str] | None = None) -> Any:
     from gapless.venues.base import Credentials, VenueConfig
@@ -125,6 +128,7 @@ def _venue_config(name: str, creds: dict[str, str], driver: str | None = None,
             api_key=creds["api_key"], secret=creds["secret"], passphrase=creds["passphrase"]
         ),
         options=options or {},
+        limit_scale=LIMIT_SCALE,
     )
 
 
@@ -242,12 +246,7 @@ def run_bench(
                 out["bridge"] = await _adapter("gapless ccxt bridge (binance)", bridge_cfg, n, conc)
             return out
 
-        # measure the paths (limiter bookkeeping included), not the venues' published limits
-        scale_limits_for_benchmarks(10**6)
-        try:
-            stats = uvloop.run(run_all())
-        finally:
-            scale_limits_for_benchmarks(1)
+        stats = uvloop.run(run_all())
     finally:
         parent.send("stop")
         proc.join(timeout=10)

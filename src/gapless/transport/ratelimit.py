@@ -198,25 +198,14 @@ class _DecayBucket(_Bucket):
             self.value = float(used)
 
 
-def _bucket(rule: Rule, fraction: float, now_m: float) -> _Bucket:
+def _bucket(rule: Rule, fraction: float, now_m: float, scale: int) -> _Bucket:
     if isinstance(rule, DecayRule):
-        if _LIMIT_SCALE != 1:
-            rule = DecayRule(rule.name, rule.capacity * _LIMIT_SCALE,
-                             rule.decay_per_s * _LIMIT_SCALE)
+        if scale != 1:
+            rule = DecayRule(rule.name, rule.capacity * scale, rule.decay_per_s * scale)
         return _DecayBucket(rule, fraction, now_m)
-    if _LIMIT_SCALE != 1:
-        rule = LimitRule(rule.name, rule.limit * _LIMIT_SCALE, rule.window_s)
+    if scale != 1:
+        rule = LimitRule(rule.name, rule.limit * scale, rule.window_s)
     return _WindowBucket(rule, fraction, now_m)
-
-
-#: Multiplies every rule's limit for limiters created afterwards. Only ``gapless bench``
-#: changes it, to measure client paths rather than the venues' published limits.
-_LIMIT_SCALE = 1
-
-
-def scale_limits_for_benchmarks(factor: int) -> None:
-    global _LIMIT_SCALE
-    _LIMIT_SCALE = factor
 
 
 class RateLimiter:
@@ -233,11 +222,16 @@ class RateLimiter:
         cut_factor: float = 0.5,
         floor_fraction: float = 0.1,
         default_ban_s: float = 120.0,
+        scale: int = 1,
     ) -> None:
+        """``scale`` multiplies every rule's limit (and a decay rule's drain): 1 in real
+        use; ``gapless bench`` raises it to measure client paths, not published limits."""
         if not rules:
             raise ConfigError("a rate limiter needs at least one rule", venue=venue)
         if not 0 < start_fraction <= 1:
             raise ConfigError("start_fraction must be in (0, 1]", venue=venue)
+        if scale < 1:
+            raise ConfigError("scale must be a positive integer", venue=venue)
         self.venue = venue
         self._clock: Clock = clock or REAL_CLOCK
         now_m = self._clock.monotonic()
@@ -245,7 +239,7 @@ class RateLimiter:
         for r in rules:
             if r.name in self._buckets:
                 raise ConfigError(f"duplicate limit rule {r.name!r}", venue=venue)
-            self._buckets[r.name] = _bucket(r, start_fraction, now_m)
+            self._buckets[r.name] = _bucket(r, start_fraction, now_m, scale)
         self._all_full = start_fraction >= 1.0
         self._raise_step = raise_step
         self._cut_factor = cut_factor

@@ -58,6 +58,9 @@ class VenueConfig(msgspec.Struct, frozen=True, kw_only=True):
     credentials: Credentials = msgspec.field(default_factory=Credentials)
     options: dict[str, str] = msgspec.field(default_factory=dict)
     request_timeout: float = 10.0
+    #: multiplies every rate-limit rule of this venue's limiters; never read from a config
+    #: file (1): only ``gapless bench`` raises it, to measure client paths, not venue limits
+    limit_scale: int = 1
 
 
 class Reconnected(msgspec.Struct, frozen=True):

@@ -84,7 +84,7 @@ class BinanceVenue(RestVenue[SymbolSpec]):
             {"X-MBX-APIKEY": creds.api_key} if creds.api_key else {}
         )
         self.limits = BinanceLimits()
-        self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
+        self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock, scale=self.config.limit_scale)
 
     def request_validity(self) -> float:
         """Binance executes a signed request only while ``serverTime - timestamp <=
@@ -144,7 +144,7 @@ class BinanceVenue(RestVenue[SymbolSpec]):
             rules = rules_from_exchange_info(info.rateLimits)
             if rules and tuple(rules) != self.limits.rules:
                 self.limits = BinanceLimits(rules)
-                self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
+                self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock, scale=self.config.limit_scale)
         self.instruments = instruments
         self._specs = {s: spec_for(i) for s, i in instruments.items()}
         self._by_venue_symbol = {i.venue_symbol: s for s, i in instruments.items()}
@@ -284,4 +284,3 @@ class BinanceVenue(RestVenue[SymbolSpec]):
         )
         async for ev in stream.events():
             yield ev
-

@@ -89,7 +89,7 @@ class BybitVenue(RestVenue[SymbolSpec]):
             if creds.api_key and creds.secret else None
         )
         self.limits = BybitLimits()
-        self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
+        self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock, scale=self.config.limit_scale)
 
     def request_validity(self) -> float:
         """Bybit serves a signed request only while ``server_time - recv_window <=

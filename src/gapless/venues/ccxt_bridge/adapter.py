@@ -273,7 +273,7 @@ class CcxtVenue(Venue):
             extra_rules=self.quirks.limit_rules() if self.header_feedback else (),
         )
         self.breakers = BreakerSet(self.name, clock=self.clock)
-        self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
+        self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock, scale=self.config.limit_scale)
         self.ex._gapless_bridge = self
         self._vid_by_cid: dict[str, str] = {}
         self._closed = False

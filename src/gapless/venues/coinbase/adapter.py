@@ -105,7 +105,7 @@ class CoinbaseVenue(RestVenue[Instrument]):
                       lifetime=self.token_lifetime) if creds.secret else None
         )
         self.limits = CoinbaseLimits()
-        self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
+        self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock, scale=self.config.limit_scale)
         self._ids: dict[str, str] = {}  # client order id -> venue order id
         self._cids: dict[str, str] = {}  # venue order id -> client order id
 

@@ -130,7 +130,7 @@ class KrakenVenue(RestVenue[PairSpec]):
         self.ws_url = ws
         self.tier = self.options.counters()
         self.limits = KrakenLimits(self.tier)
-        self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock)
+        self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock, scale=self.config.limit_scale)
         self._by_name: dict[str, str] = {}  # pair key / altname / wsname -> symbol
         self._assets: dict[str, AssetWire] = {}
         self._placed: dict[str, _Placed] = {}
@@ -225,7 +225,7 @@ class KrakenVenue(RestVenue[PairSpec]):
         limits = KrakenLimits(self.tier, [s.symbol for s in specs.values()])
         if limits.rules != self.limits.rules:
             self.limits = limits
-            self.limiter = RateLimiter(self.name, limits.rules, clock=self.clock)
+            self.limiter = RateLimiter(self.name, limits.rules, clock=self.clock, scale=self.config.limit_scale)
         return instruments
 
     def client_order_id(self, intent_id: str) -> str:

@@ -98,7 +98,7 @@ class OkxVenue(RestVenue[SymbolSpec]):
             if creds.api_key and creds.secret
             else None
         )
-        self.limiter = RateLimiter(self.name, DEFAULT_RULES, clock=self.clock)
+        self.limiter = RateLimiter(self.name, DEFAULT_RULES, clock=self.clock, scale=self.config.limit_scale)
         self._inst_limiters: dict[str, RateLimiter] = {}
 
     async def start(self) -> None:
@@ -114,7 +114,8 @@ class OkxVenue(RestVenue[SymbolSpec]):
     def _inst_limiter(self, inst_id: str) -> RateLimiter:
         lim = self._inst_limiters.get(inst_id)
         if lim is None:
-            lim = RateLimiter(f"{self.name}:{inst_id}", INSTRUMENT_RULES, clock=self.clock)
+            lim = RateLimiter(f"{self.name}:{inst_id}", INSTRUMENT_RULES, clock=self.clock,
+                              scale=self.config.limit_scale)
             self._inst_limiters[inst_id] = lim
         return lim
 
