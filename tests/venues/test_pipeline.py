@@ -66,7 +66,7 @@ def _call(venue: Venue, kind: ConnKind) -> Callable[[], Awaitable[object]]:
 
 
 @pytest.mark.parametrize("kind", [ConnKind.REST_PRIVATE, ConnKind.REST_PUBLIC])
-@pytest.mark.parametrize("name", ["binance", "bybit", "coinbase", "okx"])
+@pytest.mark.parametrize("name", ["binance", "bybit", "coinbase", "kraken", "okx"])
 async def test_garbage_trips_the_breaker_and_a_good_answer_closes_it(
     name: str, kind: ConnKind
 ) -> None:
@@ -109,7 +109,7 @@ def test_endpoint_table_rejects_a_repeated_name() -> None:
         table([row, row])
 
 
-@pytest.mark.parametrize("venue", ["binance", "bybit", "coinbase", "okx"])
+@pytest.mark.parametrize("venue", ["binance", "bybit", "coinbase", "kraken", "okx"])
 def test_every_venue_lists_its_endpoints_in_one_shape(venue: str) -> None:
     import importlib
 

@@ -15,9 +15,11 @@ at placement, else ``OpenOrders``/``ClosedOrders`` filtered by ``cl_ord_id``.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
+
+import msgspec
 
 from gapless.model import (
     Balance,
@@ -42,15 +44,18 @@ from gapless.model.errors import (
 )
 from gapless.transport.clock import Clock
 from gapless.transport.deadletter import DeadLetterQueue
+from gapless.transport.http import HttpResponse
 from gapless.transport.ratelimit import Priority, RateLimiter
 from gapless.transport.ws import Reconnected as WsReconnected
 from gapless.transport.ws import WsConnection
 from gapless.venues.base import PrivateEvent, Reconnected, VenueConfig
-from gapless.venues.common.venue import RestVenue
+from gapless.venues.common.endpoints import AuthKind, Endpoint
+from gapless.venues.common.venue import NoBudget, RestVenue, Signed
 from gapless.venues.kraken.auth import KrakenSigner, nonce_source
 from gapless.venues.kraken.book import ChecksumMismatch, KrakenBook, parse_book_message
 from gapless.venues.kraken.errors import errors_of, map_http_status, map_kraken_error
 from gapless.venues.kraken.limits import (
+    ENDPOINTS,
     REST,
     KrakenLimits,
     cancel_cost,
@@ -83,6 +88,7 @@ from gapless.venues.kraken.translate import (
 )
 from gapless.venues.kraken.userstream import ExecutionParser, trade_key
 
+T = TypeVar("T")
 WS_DEPTHS = (10, 25, 100, 500, 1000)
 _CL_ORD_ID_RE = re.compile(
     r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -95,8 +101,8 @@ def valid_cl_ord_id(value: str) -> bool:
     return bool(_CL_ORD_ID_RE.match(value))
 
 
-class _NoBudget(Exception):
-    """An optional read found no room in the REST counter right now (nothing was sent)."""
+#: an optional read found no room in the REST counter right now (nothing was sent)
+_NoBudget = NoBudget
 
 
 class _Placed:
@@ -142,12 +148,43 @@ class KrakenVenue(RestVenue[PairSpec]):
         for as long as the venue likes, so then there is no bound (None)."""
         return 0.0 if self.nonce_window == 0 else None
 
-    # -- plumbing --------------------------------------------------------------------
-    async def _public(self, method: str, query: str = "") -> Any:
-        resp = await self.http.request("GET", f"/0/public/{method}", query=query)
-        return self._result(resp.status, resp.body, mutating=False, rule=None)
+    # -- the request pipeline's venue hooks ------------------------------------------
+    async def _public(self, method: str, query: str = "", *, into: type[T]) -> T:
+        return await self._send(ENDPOINTS[method], self._decoder(into), query=query)
 
-    def _result(self, status: int, body: bytes, *, mutating: bool, rule: str | None) -> Any:
+    async def _private(self, method: str, params: Sequence[tuple[str, str]], *, into: type[T],
+                       mutating: bool = False, priority: Priority = Priority.QUERY,
+                       pair: str | None = None, trade_cost: int = 0,
+                       optional: bool = False) -> T:
+        """``optional``: only if the counters have room now (``_NoBudget`` otherwise)."""
+        if self._signer is None or not self._api_key:
+            raise AuthError("kraken: this request needs credentials", venue=self.name)
+        extra = {trade_rule(pair): trade_cost} if pair is not None and trade_cost else None
+        return await self._send(ENDPOINTS[method], self._decoder(into),
+                                body=urlencode(params).encode(), priority=priority,
+                                mutating=mutating, scope=pair or "", extra_costs=extra,
+                                optional=optional)
+
+    def _decoder(self, into: type[T]) -> Callable[[msgspec.Raw], T]:
+        name = self.name
+        return lambda raw: decode_result(raw, into, name)
+
+    def _sign(self, ep: Endpoint, path: str, query: str, body: bytes | None) -> Signed:
+        if ep.auth is not AuthKind.SIGNED:
+            return query, body, None
+        signer = self._signer
+        if signer is None:
+            raise AuthError("kraken: this request needs credentials", venue=self.name)
+        nonce = self._nonce.next()  # a fresh nonce for every attempt
+        signed = f"nonce={nonce}".encode() + (b"&" + body if body else b"")
+        return query, signed, {
+            "API-Key": self._api_key,
+            "API-Sign": signer.sign(path, nonce, signed),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+
+    def _classify(self, ep: Endpoint, resp: HttpResponse, mutating: bool) -> msgspec.Raw:
+        status, body = resp.status, resp.body
         if status >= 500:
             raise map_http_status(status, mutating=mutating, venue=self.name)
         if status != 200:
@@ -160,47 +197,17 @@ class KrakenVenue(RestVenue[PairSpec]):
             raise map_http_status(status, mutating=mutating, venue=self.name)
         env = decode_envelope(body, self.name)
         if errors_of(env.error):
-            err = map_kraken_error(env.error, mutating=mutating, venue=self.name)
-            if isinstance(err, RateLimited):
-                self.limiter.on_rate_limited(err.retry_after, banned=err.banned, rule=rule
-                                             if str(err.code).startswith("EOrder:") else REST)
-            raise err
-        self.limiter.on_success()
+            raise map_kraken_error(env.error, mutating=mutating, venue=self.name)
         return env.result
 
-    async def _private(self, method: str, params: Sequence[tuple[str, str]], *,
-                       mutating: bool = False, priority: Priority = Priority.QUERY,
-                       pair: str | None = None, trade_cost: int = 0,
-                       optional: bool = False) -> Any:
-        signer = self._signer
-        if signer is None or not self._api_key:
-            raise AuthError("kraken: this request needs credentials", venue=self.name)
-        costs = dict(self.limits.rest(method))
-        rule = trade_rule(pair) if pair is not None else None
-        if rule is not None and trade_cost:
-            costs[rule] = trade_cost
-        if optional:  # only if it fits now: raise _NoBudget rather than wait
-            if not self.limiter.try_acquire(costs, priority):
-                raise _NoBudget(method)
-        else:
-            await self.limiter.acquire(costs, priority)
-        path = f"/0/private/{method}"
-        for attempt in (0, 1):
-            nonce = self._nonce.next()
-            body = urlencode([("nonce", nonce), *params]).encode()
-            headers = {
-                "API-Key": self._api_key,
-                "API-Sign": signer.sign(path, nonce, body),
-                "Content-Type": "application/x-www-form-urlencoded",
-            }
-            resp = await self.http.request("POST", path, body=body, headers=headers, private=True)
-            try:
-                return self._result(resp.status, resp.body, mutating=mutating, rule=rule)
-            except TimestampRejected:
-                if attempt == 0:  # a nonce refused before execution: re-sign once
-                    continue
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
+    def _rate_limited(self, err: RateLimited, limiters: tuple[RateLimiter, ...],
+                      scope: str) -> None:
+        rule = trade_rule(scope) if scope else None
+        self.limiter.on_rate_limited(err.retry_after, banned=err.banned,
+                                     rule=rule if str(err.code).startswith("EOrder:") else REST)
+
+    async def _resign(self, err: GaplessError, resp: HttpResponse) -> bool:
+        return isinstance(err, TimestampRejected)  # a nonce refused before execution
 
     def _spec_by_name(self, name: str) -> PairSpec:
         sym = self._by_name.get(name)
@@ -210,8 +217,8 @@ class KrakenVenue(RestVenue[PairSpec]):
 
     # -- reference data --------------------------------------------------------------
     async def load_instruments(self) -> dict[str, Instrument]:
-        assets = decode_result(await self._public("Assets"), dict[str, AssetWire], self.name)
-        pairs = decode_result(await self._public("AssetPairs"), dict[str, PairWire], self.name)
+        assets = await self._public("Assets", into=dict[str, AssetWire])
+        pairs = await self._public("AssetPairs", into=dict[str, PairWire])
         instruments, specs = pairs_from(pairs, assets, self.name)
         self._assets = assets
         self.instruments = instruments
@@ -254,9 +261,8 @@ class KrakenVenue(RestVenue[PairSpec]):
         elif order.tif is TimeInForce.POST_ONLY:
             params.append(("oflags", "post"))
         params.append(("cl_ord_id", cid))
-        raw = await self._private("AddOrder", params, mutating=True, priority=Priority.ORDER,
-                                  pair=spec.symbol, trade_cost=1)
-        ack = decode_result(raw, AddOrderWire, self.name)
+        ack = await self._private("AddOrder", params, mutating=True, priority=Priority.ORDER,
+                                  pair=spec.symbol, trade_cost=1, into=AddOrderWire)
         if len(ack.txid) != 1 or not ack.txid[0]:
             raise MalformedResponse(f"AddOrder returned txids {ack.txid!r}", venue=self.name)
         txid = ack.txid[0]
@@ -273,9 +279,8 @@ class KrakenVenue(RestVenue[PairSpec]):
                           with_fills: bool, optional: bool = False) -> OrderReport:
         """``optional``: a read-back that goes only with budget to spare (``_NoBudget``
         otherwise); fills that find no budget are left to the stream or a later query."""
-        raw = await self._private("QueryOrders", [("txid", txid), ("trades", "true")],
-                                  optional=optional)
-        found = decode_result(raw, dict[str, OrderWire], self.name)
+        found = await self._private("QueryOrders", [("txid", txid), ("trades", "true")],
+                                  optional=optional, into=dict[str, OrderWire])
         w = found.get(txid)
         if w is None:
             raise OrderNotFound(f"{txid} not returned", venue=self.name)
@@ -293,9 +298,8 @@ class KrakenVenue(RestVenue[PairSpec]):
         out: list[Fill] = []
         for i in range(0, len(ids), 20):
             chunk = ids[i:i + 20]
-            raw = await self._private("QueryTrades", [("txid", ",".join(chunk))],
-                                      optional=optional)
-            trades = decode_result(raw, dict[str, TradeWire], self.name)
+            trades = await self._private("QueryTrades", [("txid", ",".join(chunk))],
+                                      optional=optional, into=dict[str, TradeWire])
             for tx in chunk:
                 t = trades.get(tx)
                 if t is None:
@@ -311,12 +315,12 @@ class KrakenVenue(RestVenue[PairSpec]):
                     client_order_id=f.client_order_id, venue_order_id=f.venue_order_id)
 
     async def _find_by_cid(self, cid: str) -> tuple[str, OrderWire] | None:
-        raw = await self._private("OpenOrders", [("cl_ord_id", cid)])
-        open_ = decode_result(raw, OpenWire, self.name).open
+        res = await self._private("OpenOrders", [("cl_ord_id", cid)], into=OpenWire)
+        open_ = res.open
         if open_:
             return next(iter(open_.items()))
-        raw = await self._private("ClosedOrders", [("cl_ord_id", cid)])
-        closed = decode_result(raw, ClosedWire, self.name).closed
+        done = await self._private("ClosedOrders", [("cl_ord_id", cid)], into=ClosedWire)
+        closed = done.closed
         if closed:
             return max(closed.items(), key=lambda kv: kv[1].opentm)
         return None
@@ -343,10 +347,9 @@ class KrakenVenue(RestVenue[PairSpec]):
             raise OrderNotFound(f"{client_order_id!r} is not a kraken cl_ord_id", venue=self.name)
         placed = self._placed.get(client_order_id)
         age = self.clock.monotonic() - placed.at if placed is not None else None
-        raw = await self._private("CancelOrder", [("cl_ord_id", client_order_id)], mutating=True,
+        ack = await self._private("CancelOrder", [("cl_ord_id", client_order_id)], mutating=True,
                                   priority=Priority.CANCEL, pair=spec.symbol,
-                                  trade_cost=cancel_cost(age))
-        ack = decode_result(raw, CancelWire, self.name)
+                                  trade_cost=cancel_cost(age), into=CancelWire)
         if ack.count < 1:
             raise OrderNotFound(f"{client_order_id}: nothing canceled", venue=self.name)
         try:
@@ -362,17 +365,17 @@ class KrakenVenue(RestVenue[PairSpec]):
     async def open_orders(self, symbol: str | None = None) -> list[OrderReport]:
         if symbol is not None:
             self._spec(symbol)
-        raw = await self._private("OpenOrders", [])
+        res = await self._private("OpenOrders", [], into=OpenWire)
         out: list[OrderReport] = []
-        for txid, w in decode_result(raw, OpenWire, self.name).open.items():
+        for txid, w in res.open.items():
             spec = self._spec_by_name(w.descr.pair)
             if symbol is None or spec.symbol == symbol:
                 out.append(report_from(txid, w, spec, self.name))
         return out
 
     async def balances(self) -> dict[str, Balance]:
-        raw = await self._private("BalanceEx", [])
-        return balances_from(decode_result(raw, dict[str, BalanceExWire], self.name),
+        res = await self._private("BalanceEx", [], into=dict[str, BalanceExWire])
+        return balances_from(res,
                              self._assets, self.name)
 
     async def my_trades(self, symbol: str, client_order_id: str | None = None) -> list[Fill]:
@@ -384,8 +387,9 @@ class KrakenVenue(RestVenue[PairSpec]):
             if placed is None:
                 await self.query_order(symbol, client_order_id)
                 placed = self._placed[client_order_id]
-            raw = await self._private("QueryOrders", [("txid", placed.txid), ("trades", "true")])
-            w = decode_result(raw, dict[str, OrderWire], self.name).get(placed.txid)
+            res = await self._private("QueryOrders", [("txid", placed.txid), ("trades", "true")],
+                                      into=dict[str, OrderWire])
+            w = res.get(placed.txid)
             if w is None:
                 raise OrderNotFound(f"{placed.txid} not returned", venue=self.name)
             return await self._trades_by_id(w.trades, spec, fee_asset_of(w.oflags, spec),
@@ -393,8 +397,8 @@ class KrakenVenue(RestVenue[PairSpec]):
         mine: list[tuple[str, TradeWire]] = []
         ofs = 0
         for _ in range(_MAX_TRADE_PAGES):
-            raw = await self._private("TradesHistory", [("ofs", str(ofs))])
-            page = decode_result(raw, TradesHistoryWire, self.name)
+            page = await self._private("TradesHistory", [("ofs", str(ofs))],
+                                       into=TradesHistoryWire)
             for tx, t in page.trades.items():
                 if self._by_name.get(t.pair) == symbol:
                     mine.append((tx, t))
@@ -405,8 +409,9 @@ class KrakenVenue(RestVenue[PairSpec]):
         order_ids = sorted({t.ordertxid for _, t in mine})
         orders: dict[str, OrderWire] = {}
         for i in range(0, len(order_ids), 50):
-            raw = await self._private("QueryOrders", [("txid", ",".join(order_ids[i:i + 50]))])
-            orders.update(decode_result(raw, dict[str, OrderWire], self.name))
+            chunk = await self._private("QueryOrders", [("txid", ",".join(order_ids[i:i + 50]))],
+                                        into=dict[str, OrderWire])
+            orders.update(chunk)
         out = []
         for tx, t in mine:
             w = orders.get(t.ordertxid)
@@ -418,8 +423,8 @@ class KrakenVenue(RestVenue[PairSpec]):
     async def order_book(self, symbol: str, depth: int = 20) -> BookSnapshot:
         spec = self._spec(symbol)
         count = max(1, min(depth, 500))
-        raw = await self._public("Depth", f"pair={spec.key}&count={count}")
-        books = decode_result(raw, dict[str, DepthWire], self.name)
+        books = await self._public("Depth", f"pair={spec.key}&count={count}",
+                                 into=dict[str, DepthWire])
         d = books.get(spec.key) or (next(iter(books.values())) if len(books) == 1 else None)
         if d is None:
             raise MalformedResponse(f"Depth without {spec.key}", venue=self.name)
@@ -465,8 +470,8 @@ class KrakenVenue(RestVenue[PairSpec]):
             await self._release(conn)
 
     async def _ws_token(self) -> str:
-        raw = await self._private("GetWebSocketsToken", [])
-        tok = decode_result(raw, TokenWire, self.name).token
+        res = await self._private("GetWebSocketsToken", [], into=TokenWire)
+        tok = res.token
         if not tok:
             raise MalformedResponse("empty websocket token", venue=self.name)
         return tok

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from gapless.model.errors import ConfigError
 from gapless.transport.ratelimit import DecayRule
+from gapless.venues.common.endpoints import AuthKind, Endpoint, table
 
 REST = "rest_counter"
 
@@ -41,6 +42,26 @@ REST_COST: Mapping[str, int] = {
     "TradesHistory": 2, "QueryTrades": 2, "Ledgers": 2, "QueryLedgers": 2,
     "AddOrder": 0, "CancelOrder": 0, "CancelAll": 0,
 }
+
+
+PUBLIC_METHODS = ("Assets", "AssetPairs", "Depth")
+PRIVATE_METHODS = ("AddOrder", "CancelOrder", "QueryOrders", "QueryTrades", "OpenOrders",
+                   "ClosedOrders", "BalanceEx", "TradesHistory", "GetWebSocketsToken")
+
+
+def _rest_cost(method: str) -> dict[str, int]:
+    cost = REST_COST.get(method, 1)
+    return {REST: cost} if cost else {}
+
+
+#: the REST endpoints the adapter sends to, by Kraken method name. Public calls are not
+#: metered; a trade's per-pair cost is added per request (it depends on the pair and, for
+#: a cancel, on the order's age)
+ENDPOINTS: Mapping[str, Endpoint] = table((
+    *(Endpoint(m, "GET", f"/0/public/{m}", AuthKind.PUBLIC) for m in PUBLIC_METHODS),
+    *(Endpoint(m, "POST", f"/0/private/{m}", AuthKind.SIGNED, _rest_cost(m))
+      for m in PRIVATE_METHODS),
+))
 
 
 def cancel_cost(age_s: float | None) -> int:
