@@ -1,16 +1,17 @@
 """``RestVenue``: the lifecycle and plumbing every native REST + WebSocket adapter shares.
 
-What lives here is venue-neutral: owning the ``HttpClient`` and its breakers, tracking the
-WebSocket connections an adapter opened so ``close()`` can end them, the offset between
-our clock and the venue's, dead-letter queue wiring and symbol lookups. Signing, request
-shapes and error mapping stay in each venue's folder.
+What lives here is venue-neutral: the one request pipeline (``_send``: limiter, usage
+sync, breaker accounting including bad data, rate-limit feedback, one re-sign), owning the
+``HttpClient`` and its breakers, tracking the WebSocket connections an adapter opened so
+``close()`` can end them, the offset between our clock and the venue's, dead-letter queue
+wiring and symbol lookups. Signing, response classification and which answers warrant a
+re-sign are hooks each venue's adapter supplies.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
 
 from gapless.model.errors import (
     ConfigError,
@@ -28,10 +29,8 @@ from gapless.transport.ws import WsConnection
 from gapless.venues.base import Venue, VenueConfig
 from gapless.venues.common.endpoints import AuthKind, Endpoint
 
-P = ParamSpec("P")
 R = TypeVar("R")
 SpecT = TypeVar("SpecT")
-V = TypeVar("V", bound="RestVenue[Any]")
 
 
 class NoBudget(Exception):
@@ -45,34 +44,6 @@ Signed = tuple[str, bytes | None, Mapping[str, str] | None]
 def clock_offset_ms(server_ms: float, t0: float, t1: float) -> int:
     """Venue clock minus ours (ms), taking the request's midpoint ``(t0 + t1) / 2`` (s)."""
     return int(server_ms - (t0 + t1) * 500)
-
-
-def bad_data(
-    kind: ConnKind,
-) -> Callable[
-    [Callable[Concatenate[V, P], Coroutine[Any, Any, R]]],
-    Callable[Concatenate[V, P], Coroutine[Any, Any, R]],
-]:
-    """Count an unparseable answer as a ``BAD_DATA`` failure on the matching breaker, and a
-    parsed one as a success."""
-
-    def wrap(
-        fn: Callable[Concatenate[V, P], Coroutine[Any, Any, R]],
-    ) -> Callable[Concatenate[V, P], Coroutine[Any, Any, R]]:
-        @functools.wraps(fn)
-        async def guarded(self: V, *args: P.args, **kwargs: P.kwargs) -> R:
-            breaker = self.breakers.get(kind)
-            try:
-                result = await fn(self, *args, **kwargs)
-            except MalformedResponse:
-                breaker.record_failure(FailureKind.BAD_DATA)
-                raise
-            breaker.record_success()  # the answer parsed: data is good again
-            return result
-
-        return guarded
-
-    return wrap
 
 
 class RestVenue(Venue, Generic[SpecT]):
