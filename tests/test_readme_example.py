@@ -41,8 +41,22 @@ async def sim_config(tmp_path: Path) -> AsyncIterator[tuple[SimCluster, Path]]:
         yield cluster, tmp_path / "gapless.toml"
 
 
-def printed(out: str) -> list[tuple[str, str]]:
-    return [(line.split()[0], line.split()[1]) for line in out.splitlines() if line.strip()]
+RESTING_THEN_CANCELED = [("-", "created"), ("created", "submitted"), ("submitted", "accepted"),
+                         ("accepted", "pending_cancel"), ("pending_cancel", "canceled")]
+
+
+def printed(out: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(intent id, state) per order line; (previous, state) per indented event line."""
+    orders, events = [], []
+    for line in out.splitlines():
+        if line.startswith("  "):
+            previous, arrow, state = line.split()
+            assert arrow == "->", line
+            events.append((previous, state))
+        elif line.strip():
+            intent_id, state = line.split()
+            orders.append((intent_id, state))
+    return orders, events
 
 
 async def test_the_example_as_a_script_places_and_cancels_a_resting_order(
@@ -56,20 +70,24 @@ async def test_the_example_as_a_script_places_and_cancels_a_resting_order(
     )
     out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
-    lines = printed(out.decode())
+    lines, events = printed(out.decode())
     assert [state for _, state in lines] == ["accepted", "canceled"]
+    assert events == RESTING_THEN_CANCELED
     intent_id = lines[0][0]
     assert lines[1][0] == intent_id
-    # the venue saw it, and the journal (next to the config) holds it, final
+    # the venue saw it, and the journal (next to the config) holds it and its events
     assert any(o.status == "CANCELED" for o in cluster["binance"].exchange.user_orders()), \
         "the simulator never saw the order"
     journal = open_journal("sqlite:///" + str(config.parent / "gapless-journal.sqlite"))
     await journal.open()
     try:
         stored = await journal.get(intent_id)
+        journaled = await journal.events_since(0)
     finally:
         await journal.close()
     assert stored is not None and stored.state.value == "canceled"
+    assert [(e.previous.value if e.previous else "-", e.state.value) for e in journaled
+            if e.intent_id == intent_id] == RESTING_THEN_CANCELED
 
 
 async def test_the_example_in_process(
@@ -80,4 +98,6 @@ async def test_the_example_in_process(
     namespace: dict[str, Any] = {"__name__": "readme_example"}
     exec(compile(readme_example(), str(README), "exec"), namespace)
     await namespace["main"](str(config))
-    assert [state for _, state in printed(capsys.readouterr().out)] == ["accepted", "canceled"]
+    orders, events = printed(capsys.readouterr().out)
+    assert [state for _, state in orders] == ["accepted", "canceled"]
+    assert events == RESTING_THEN_CANCELED

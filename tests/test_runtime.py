@@ -10,6 +10,8 @@ import pytest
 
 from gapless import (
     ConfigError,
+    Engine,
+    OrderEvent,
     OrderIntent,
     OrderState,
     OrderType,
@@ -39,10 +41,7 @@ def write_sim_config(cluster: SimCluster, where: Path) -> Path:
     return config
 
 
-async def resting_intent(engine: object, intent_id: str) -> OrderIntent:
-    from gapless.engine import Engine
-
-    assert isinstance(engine, Engine)
+async def resting_intent(engine: Engine, intent_id: str) -> OrderIntent:
     venue = engine.venue("binance")
     book = await venue.order_book("BTC/USDT", depth=1)
     price = venue.instrument("BTC/USDT").round_price(book.bids[0].price * Decimal("0.95"), Side.BUY)
@@ -103,3 +102,52 @@ async def test_a_venue_not_in_the_config_is_a_config_error_naming_it(
         async with open_engine(config, venues=["binance", "kraken"]):
             pytest.fail("the block must not run")
     assert not (tmp_path / "journal.sqlite").exists()  # nothing was opened
+
+
+async def test_events_of_a_partially_filled_order_then_cancelled(
+    sims: SimCluster, tmp_path: Path
+) -> None:
+    """The private stream's fill reaches subscribers as an event carrying the fill."""
+    config = write_sim_config(sims, tmp_path)
+    async with open_engine(config) as engine:
+        venue = engine.venue("binance")
+        inst = venue.instrument("BTC/USDT")
+        book = await venue.order_book("BTC/USDT", depth=1)
+        price = book.asks[0].price - inst.tick_size
+        seen: list[OrderEvent] = []
+        async with engine.events() as events:
+            order = await engine.submit(OrderIntent(
+                intent_id="rt-partial", venue="binance", symbol="BTC/USDT", side=Side.SELL,
+                type=OrderType.LIMIT, qty=Decimal("0.05"), price=price))
+            assert order.state is OrderState.ACCEPTED
+            sims["binance"].exchange.synthetic_take("BTC/USDT", "BUY", Decimal("0.02"), price)
+            async for event in events:  # the fill arrives on the private stream
+                assert isinstance(event, OrderEvent)
+                seen.append(event)
+                if event.state is OrderState.PARTIALLY_FILLED:
+                    break
+            await engine.cancel("rt-partial")
+            async for event in events:
+                assert isinstance(event, OrderEvent)
+                seen.append(event)
+                if event.state.is_terminal:
+                    break
+    assert [(e.previous, e.state) for e in seen] == [
+        (None, OrderState.CREATED), (OrderState.CREATED, OrderState.SUBMITTED),
+        (OrderState.SUBMITTED, OrderState.ACCEPTED),
+        (OrderState.ACCEPTED, OrderState.PARTIALLY_FILLED),
+        (OrderState.PARTIALLY_FILLED, OrderState.PENDING_CANCEL),
+        (OrderState.PENDING_CANCEL, OrderState.CANCELED),
+    ]
+    fill = seen[3].fill
+    assert fill is not None and fill.qty == Decimal("0.02") and fill.price == price
+    assert [e.seq for e in seen] == sorted({e.seq for e in seen})  # journal order, no repeats
+
+
+async def test_the_configs_engine_table_reaches_the_engine(sims: SimCluster, tmp_path: Path) -> None:
+    config = write_sim_config(sims, tmp_path)
+    with config.open("a", encoding="utf-8") as f:
+        f.write("\n[engine]\nskew_margin = 2.5\nreconcile_interval = 0.5\n")
+    async with open_engine(config, venues=["binance"], streams=False, reconcile_interval=0.25) as engine:
+        assert engine.skew_margin == 2.5  # from the config
+        assert engine.reconcile_interval == 0.25  # an argument wins over the config
