@@ -123,7 +123,13 @@ class RestVenue(Venue, Generic[SpecT]):
         answer ``_resign`` says proves the request was not executed (timestamp, nonce,
         expired token).
         """
-        limiters = await self._acquire(ep, priority, scope, extra_costs, optional)
+        limiters: tuple[RateLimiter, ...]
+        if ep.scoped_costs is None and extra_costs is None and not optional:
+            if ep.costs:  # the common case, without another coroutine frame
+                await self.limiter.acquire(ep.costs, priority)
+            limiters = (self.limiter,)
+        else:
+            limiters = await self._acquire(ep, priority, scope, extra_costs, optional)
         breaker = self._breaker_priv if ep.private else self._breaker_pub
         url_path = ep.path if path is None else path
         signed = ep.auth is AuthKind.SIGNED
