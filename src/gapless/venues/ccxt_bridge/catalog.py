@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gapless.venues.ccxt_bridge.profiles import PROFILES
+from gapless.venues.ccxt_bridge.profiles import profile_for
 
 #: what the native adapters implement (see each ``venues/<name>/adapter.py``)
 _NATIVE_CAPS: dict[str, Any] = {
@@ -26,7 +26,7 @@ def _flag(has: dict[str, Any], key: str) -> bool:
 
 
 def ccxt_capabilities(exchange_id: str, has: dict[str, Any]) -> dict[str, Any]:
-    profile = PROFILES.get(exchange_id)
+    profile = profile_for(exchange_id)  # the generic one without an exchanges/<id>.py
     types = ["limit"] if has.get("createLimitOrder", True) else []
     if _flag(has, "createMarketOrder"):
         types.append("market")
@@ -45,8 +45,8 @@ def ccxt_capabilities(exchange_id: str, has: dict[str, Any]) -> dict[str, Any]:
         "ws_orders": _flag(has, "watchOrders"),
         # every ccxt venue gets a client id; a profile means we know the venue's own field
         "client_ids": True,
-        "client_id_param": profile.create_param if profile else "clientOrderId",
-        "query_by_client_id": bool(profile and profile.query_param),
+        "client_id_param": profile.create_param,
+        "query_by_client_id": bool(profile.query_param),
         "cancel_all": _flag(has, "cancelAllOrders"),
         "order_types": types,
         "time_in_force": tif,

@@ -4,7 +4,8 @@ Each profile names the request parameter that carries our client order id (ccxt'
 unified ``clientOrderId`` is not honoured the same way everywhere), the parameter that
 looks an order up by that id (when the venue can), the id rules, ccxt options that keep
 an instance on spot and away from endpoints a spot account does not need, and the usage
-headers a venue reports so the limiter can adopt the venue's own count.
+headers a venue reports so the limiter can adopt the venue's own count. Each exchange's
+profile lives in its own ``exchanges/<ccxt id>.py`` (``PROFILE``), next to its quirks.
 
 Pure data and pure functions: no ccxt import here.
 """
@@ -62,79 +63,19 @@ class Profile:
         return derive_client_order_id(intent_id, self)
 
 
-_SPOT_MARKETS = {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]}}
+#: ccxt options that keep an instance on spot markets (most exchange profiles use them)
+SPOT_MARKETS: dict[str, Any] = {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]}}
 
-PROFILES: dict[str, Profile] = {
-    "binance": Profile(
-        create_param="newClientOrderId",
-        query_param="origClientOrderId",
-        cancel_param="origClientOrderId",
-        id_pattern=r"[A-Za-z0-9_-]{1,36}",
-        id_max=36,
-        id_alphabet="dash",
-        options={**_SPOT_MARKETS, "fetchCurrencies": False, "fetchMargins": False,
-                 "newOrderRespType": {"market": "FULL", "limit": "FULL"},
-                 "fetchOpenOrders": {"warnWithoutSymbol": False}},
-        headers=(
-            HeaderRule("weight_1m", "x-mbx-used-weight-1m", 6000, 60.0),
-            HeaderRule("orders_10s", "x-mbx-order-count-10s", 100, 10.0, per="order"),
-        ),
-        book_limits=(5, 10, 20, 50, 100, 500, 1000, 5000),
-        recv_window_option="recvWindow",  # ccxt's own default is 10000
-        recv_window_max_ms=60000,
-        sync_clock=True,
-    ),
-    "okx": Profile(
-        create_param="clOrdId",
-        query_param="clOrdId",
-        cancel_param="clOrdId",
-        id_pattern=r"[A-Za-z0-9]{1,32}",
-        id_max=32,
-        options={**_SPOT_MARKETS, "fetchCurrencies": False},
-        #: expTime has no documented maximum, but OKX refuses a timestamp ~30 s off its
-        #: clock anyway; the native adapter's cap
-        recv_window_max_ms=30000,
-        sync_clock=True,
-    ),
-    "bybit": Profile(
-        create_param="orderLinkId",
-        query_param="orderLinkId",
-        cancel_param="orderLinkId",
-        query_extra={"acknowledged": True},
-        id_pattern=r"[A-Za-z0-9_-]{1,36}",
-        id_max=36,
-        id_alphabet="dash",
-        options={**_SPOT_MARKETS, "fetchCurrencies": False},
-        recv_window_option="recvWindow",  # X-BAPI-RECV-WINDOW
-        recv_window_max_ms=60000,  # none documented: the native adapter's (Binance's) cap
-        sync_clock=True,
-    ),
-    "kraken": Profile(
-        create_param="cl_ord_id",
-        cancel_param="cl_ord_id",
-        id_pattern=r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-        id_max=36,
-        id_alphabet="uuid",
-    ),
-    "coinbase": Profile(
-        create_param="client_order_id",
-        id_pattern=r"[A-Za-z0-9_-]{1,64}",
-        id_max=64,
-        id_alphabet="dash",
-        # the venue's clock from v3 (ccxt's default reads v2); the JWT claims use it
-        options={"fetchBalance": "v3", "fetchTime": "v3PublicGetBrokerageTime"},
-        recv_window_max_ms=120_000,  # JWT exp - nbf
-        sync_clock=True,
-    ),
-}
-
-#: exchanges whose client id travels under ccxt's unified name but with a venue name
-#: ccxt also understands; the generic profile covers everything else
+#: every exchange without a module (or without a ``PROFILE`` in it): the client id under
+#: ccxt's unified ``clientOrderId``, looked up by scanning, no signed validity bound
 GENERIC = Profile()
 
 
 def profile_for(exchange_id: str) -> Profile:
-    return PROFILES.get(exchange_id, GENERIC)
+    """The ``PROFILE`` of ``exchanges/<exchange_id>.py``, else :data:`GENERIC`."""
+    from gapless.venues.ccxt_bridge.exchanges import exchange
+
+    return exchange(exchange_id).profile
 
 
 def derive_client_order_id(intent_id: str, profile: Profile) -> str:

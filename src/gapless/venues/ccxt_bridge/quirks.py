@@ -2,15 +2,14 @@
 
 The generic bridge only uses ccxt's unified API. Where one exchange needs more (a lookup
 ccxt gets wrong, an answer envelope to validate before ccxt reads it), the code lives in
-``gapless.venues.ccxt_bridge.exchanges.<ccxt id>``, one module per exchange, exposing
-``QUIRKS``: a :class:`Quirks` subclass, instantiated once per venue (so it may keep
-per-venue state). Exchanges without a module get the defaults below, which change
-nothing.
+``gapless.venues.ccxt_bridge.exchanges.<ccxt id>``, one module per exchange (next to its
+``PROFILE``), exposing ``QUIRKS``: a :class:`Quirks` subclass, instantiated once per venue
+(so it may keep per-venue state). Exchanges without one get the defaults below, which
+change nothing.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -118,13 +117,7 @@ class Quirks:
 
 
 def quirks_for(exchange_id: str) -> Quirks:
-    try:
-        mod = importlib.import_module(f"gapless.venues.ccxt_bridge.exchanges.{exchange_id}")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.endswith(f"exchanges.{exchange_id}"):
-            return Quirks()
-        raise
-    cls = getattr(mod, "QUIRKS", None)
-    if not (isinstance(cls, type) and issubclass(cls, Quirks)):
-        raise TypeError(f"{mod.__name__}.QUIRKS must be a Quirks subclass")
-    return cls()
+    """A fresh instance of ``exchanges/<exchange_id>.py``'s ``QUIRKS`` (else the defaults)."""
+    from gapless.venues.ccxt_bridge.exchanges import exchange
+
+    return exchange(exchange_id).quirks()

@@ -34,10 +34,26 @@ from gapless.model import OrderReport, OrderState
 from gapless.model.errors import MalformedResponse, OrderNotFound
 from gapless.transport.ratelimit import LimitRule
 from gapless.venues.ccxt_bridge.errors import header
+from gapless.venues.ccxt_bridge.profiles import SPOT_MARKETS, Profile
 from gapless.venues.ccxt_bridge.quirks import Quirks, Usage
 
 if TYPE_CHECKING:
     from gapless.venues.ccxt_bridge.adapter import CcxtVenue
+
+
+PROFILE = Profile(
+    create_param="orderLinkId",
+    query_param="orderLinkId",
+    cancel_param="orderLinkId",
+    query_extra={"acknowledged": True},
+    id_pattern=r"[A-Za-z0-9_-]{1,36}",
+    id_max=36,
+    id_alphabet="dash",
+    options={**SPOT_MARKETS, "fetchCurrencies": False},
+    recv_window_option="recvWindow",  # X-BAPI-RECV-WINDOW
+    recv_window_max_ms=60000,  # none documented: the native adapter's (Binance's) cap
+    sync_clock=True,
+)
 
 
 #: metered endpoint path -> requests per second (V5 spot defaults, per UID)

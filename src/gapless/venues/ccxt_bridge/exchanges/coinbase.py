@@ -39,6 +39,7 @@ import msgspec
 
 from gapless.model import Order, OrderReport, OrderType, Side
 from gapless.model.errors import DuplicateClientOrderId, GaplessError, InvalidOrder
+from gapless.venues.ccxt_bridge.profiles import Profile
 from gapless.venues.ccxt_bridge.quirks import Quirks
 
 if TYPE_CHECKING:
@@ -46,6 +47,17 @@ if TYPE_CHECKING:
 
 _POST_ONLY = "INVALID_LIMIT_PRICE_POST_ONLY"
 _TRACKED = 10_000
+
+PROFILE = Profile(
+    create_param="client_order_id",
+    id_pattern=r"[A-Za-z0-9_-]{1,64}",
+    id_max=64,
+    id_alphabet="dash",
+    # the venue's clock from v3 (ccxt's default reads v2); the JWT claims use it
+    options={"fetchBalance": "v3", "fetchTime": "v3PublicGetBrokerageTime"},
+    recv_window_max_ms=120_000,  # JWT exp - nbf
+    sync_clock=True,
+)
 
 
 class CoinbaseQuirks(Quirks):

@@ -47,12 +47,21 @@ from typing import TYPE_CHECKING, Any
 
 from gapless.model import OrderReport, OrderState
 from gapless.model.errors import GaplessError, InvalidOrder, MalformedResponse, OrderNotFound
+from gapless.venues.ccxt_bridge.profiles import Profile
 from gapless.venues.ccxt_bridge.quirks import Quirks
 
 if TYPE_CHECKING:
     from gapless.venues.ccxt_bridge.adapter import CcxtVenue
 
 _POST_ONLY = "EOrder:Post only order"
+
+PROFILE = Profile(
+    create_param="cl_ord_id",
+    cancel_param="cl_ord_id",
+    id_pattern=r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    id_max=36,
+    id_alphabet="uuid",
+)
 #: REST fields that are always strings, wherever they appear in a result
 _STRING_FIELDS = frozenset({
     "balance", "hold_trade", "credit", "credit_used", "vol", "vol_exec", "cost", "fee",

@@ -22,10 +22,25 @@ import msgspec
 
 from gapless.model import OrderReport
 from gapless.model.errors import MalformedResponse
+from gapless.venues.ccxt_bridge.profiles import SPOT_MARKETS, Profile
 from gapless.venues.ccxt_bridge.quirks import Quirks
 
 if TYPE_CHECKING:
     from gapless.venues.ccxt_bridge.adapter import CcxtVenue
+
+
+PROFILE = Profile(
+    create_param="clOrdId",
+    query_param="clOrdId",
+    cancel_param="clOrdId",
+    id_pattern=r"[A-Za-z0-9]{1,32}",
+    id_max=32,
+    options={**SPOT_MARKETS, "fetchCurrencies": False},
+    #: expTime has no documented maximum, but OKX refuses a timestamp ~30 s off its
+    #: clock anyway; the native adapter's cap
+    recv_window_max_ms=30000,
+    sync_clock=True,
+)
 
 
 #: ccxt paths of the endpoints OKX documents ``expTime`` for
