@@ -22,26 +22,17 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from gapless.model import (
-    DuplicateIntent,
     Fill,
     JournalError,
     Order,
     OrderEvent,
-    OrderState,
-    OrderType,
-    Side,
-    StageTimes,
-    TimeInForce,
 )
-from gapless.model.redact import scrub
 from gapless.store import events as ev
+from gapless.store import rows as rowmap
 from gapless.store.journal import Journal
 
 # -- schema ---------------------------------------------------------------------------
@@ -116,21 +107,6 @@ MIGRATIONS: list[list[str]] = [
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_TERMINAL = tuple(s.value for s in OrderState if s.is_terminal)
-_TIME_FIELDS = (
-    "intent", "checked", "journaled", "sent", "acked", "first_fill", "done", "expires",
-)
-
-_ORDER_COLS = (
-    "intent_id, venue, client_order_id, venue_order_id, symbol, side, type, qty, price, "
-    "tif, state, filled_qty, quote_filled, fees, fill_ids, reject_reason, "
-    + ", ".join(f"t_{f}" for f in _TIME_FIELDS)
-)
-_FILL_COLS = (
-    "venue, trade_id, symbol, side, qty, price, fee, fee_asset, is_maker, ts_ms, "
-    "client_order_id, venue_order_id"
-)
-
 
 def _now_ns() -> int:
     return time.time_ns()
@@ -167,136 +143,6 @@ def migrate(conn: sqlite3.Connection) -> int:
             conn.execute("ROLLBACK")
             raise
     return SCHEMA_VERSION
-
-
-# -- row mapping ----------------------------------------------------------------------
-def _order_params(o: Order) -> tuple[Any, ...]:
-    t = o.times
-    return (
-        o.intent_id,
-        o.venue,
-        o.client_order_id,
-        o.venue_order_id,
-        o.symbol,
-        o.side.value,
-        o.type.value,
-        str(o.qty),
-        None if o.price is None else str(o.price),
-        o.tif.value,
-        o.state.value,
-        str(o.filled_qty),
-        str(o.quote_filled),
-        orjson.dumps({k: str(v) for k, v in o.fees.items()}).decode(),
-        orjson.dumps(list(o.fill_ids)).decode(),
-        scrub(o.reject_reason) if o.reject_reason else "",  # never a secret on disk
-        *(getattr(t, f) for f in _TIME_FIELDS),
-    )
-
-
-def _row_to_order(row: Sequence[Any]) -> Order:
-    (intent_id, venue, coid, void, symbol, side, otype, qty, price, tif, state, filled,
-     quote, fees, fill_ids, reason, *times) = row  # fmt: skip
-    return Order(
-        intent_id=intent_id,
-        venue=venue,
-        client_order_id=coid,
-        venue_order_id=void,
-        symbol=symbol,
-        side=Side(side),
-        type=OrderType(otype),
-        qty=Decimal(qty),
-        price=None if price is None else Decimal(price),
-        tif=TimeInForce(tif),
-        state=OrderState(state),
-        filled_qty=Decimal(filled),
-        quote_filled=Decimal(quote),
-        fees={k: Decimal(v) for k, v in orjson.loads(fees).items()},
-        fill_ids=list(orjson.loads(fill_ids)),
-        reject_reason=reason,
-        times=StageTimes(**dict(zip(_TIME_FIELDS, times, strict=True))),
-    )
-
-
-def _row_to_fill(row: Sequence[Any]) -> Fill:
-    (venue, trade_id, symbol, side, qty, price, fee, fee_asset, is_maker, ts_ms, coid,
-     void) = row  # fmt: skip
-    return Fill(
-        venue=venue,
-        trade_id=trade_id,
-        symbol=symbol,
-        side=Side(side),
-        qty=Decimal(qty),
-        price=Decimal(price),
-        fee=Decimal(fee),
-        fee_asset=fee_asset,
-        is_maker=bool(is_maker),
-        ts_ms=ts_ms,
-        client_order_id=coid,
-        venue_order_id=void,
-    )
-
-
-# -- write operations (run on the writer thread, inside the batch transaction) --------
-def _insert_order(conn: sqlite3.Connection, o: Order) -> None:
-    now = _now_ns()
-    placeholders = ", ".join("?" * (16 + len(_TIME_FIELDS) + 2))
-    try:
-        conn.execute(
-            f"INSERT INTO orders ({_ORDER_COLS}, created_at, updated_at) VALUES ({placeholders})",
-            (*_order_params(o), now, now),
-        )
-    except sqlite3.IntegrityError as e:
-        if "client_order_id" in str(e):
-            raise DuplicateIntent(
-                f"client order id {o.client_order_id!r} is already journaled "
-                f"(intent {o.intent_id!r})",
-                venue=o.venue,
-            ) from None
-        raise DuplicateIntent(
-            f"intent {o.intent_id!r} is already journaled", venue=o.venue
-        ) from None
-
-
-def _update_order(conn: sqlite3.Connection, o: Order) -> None:
-    params = _order_params(o)
-    cols = [c.strip() for c in _ORDER_COLS.split(",")]
-    sets = ", ".join(f"{c} = ?" for c in cols[1:])
-    try:
-        cur = conn.execute(
-            f"UPDATE orders SET {sets}, updated_at = ? WHERE intent_id = ?",
-            (*params[1:], _now_ns(), o.intent_id),
-        )
-    except sqlite3.IntegrityError:
-        raise DuplicateIntent(
-            f"client order id {o.client_order_id!r} belongs to another journaled intent",
-            venue=o.venue,
-        ) from None
-    if cur.rowcount != 1:
-        raise JournalError(f"update of unknown intent {o.intent_id!r}", venue=o.venue)
-
-
-def _insert_fill(conn: sqlite3.Connection, f: Fill, intent_id: str) -> bool:
-    cur = conn.execute(
-        f"INSERT OR IGNORE INTO fills ({_FILL_COLS}, intent_id, recorded_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            f.venue,
-            f.trade_id,
-            f.symbol,
-            f.side.value,
-            str(f.qty),
-            str(f.price),
-            str(f.fee),
-            f.fee_asset,
-            int(f.is_maker),
-            f.ts_ms,
-            f.client_order_id,
-            f.venue_order_id,
-            intent_id,
-            _now_ns(),
-        ),
-    )
-    return cur.rowcount == 1
 
 
 # -- writer thread --------------------------------------------------------------------
@@ -487,16 +333,20 @@ class SqliteJournal(Journal):
 
     # -- writes --
     async def record_new(self, order: Order, events: Sequence[OrderEvent] = ()) -> list[int]:
+        params = rowmap.order_params(order)
+
         def job(c: sqlite3.Connection) -> list[int]:
-            _insert_order(c, order)
+            rowmap.insert_order(c, order, params)
             return ev.insert_all(c, events)
 
         seqs: list[int] = await self._write(job)
         return seqs
 
     async def update(self, order: Order, events: Sequence[OrderEvent] = ()) -> list[int]:
+        params = rowmap.order_params(order)
+
         def job(c: sqlite3.Connection) -> list[int]:
-            _update_order(c, order)
+            rowmap.update_order(c, order, params)
             return ev.insert_all(c, events)
 
         seqs: list[int] = await self._write(job)
@@ -520,7 +370,7 @@ class SqliteJournal(Journal):
         return result
 
     async def record_fill(self, fill: Fill, intent_id: str) -> bool:
-        return bool(await self._write(lambda c: _insert_fill(c, fill, intent_id)))
+        return bool(await self._write(lambda c: rowmap.insert_fill(c, fill, intent_id)))
 
     async def durability(self) -> tuple[str, int]:
         """The *writer* connection's ``journal_mode`` and ``synchronous`` level (2 = FULL):
@@ -537,9 +387,9 @@ class SqliteJournal(Journal):
     async def get(self, intent_id: str) -> Order | None:
         def q(c: sqlite3.Connection) -> Order | None:
             rows = c.execute(
-                f"SELECT {_ORDER_COLS} FROM orders WHERE intent_id = ?", (intent_id,)
+                f"SELECT {rowmap.ORDER_COLS} FROM orders WHERE intent_id = ?", (intent_id,)
             ).fetchall()  # fetchall: never leave a read snapshot open
-            return _row_to_order(rows[0]) if rows else None
+            return rowmap.row_to_order(rows[0]) if rows else None
 
         result: Order | None = await self._read(q)
         return result
@@ -547,24 +397,24 @@ class SqliteJournal(Journal):
     async def find_by_client_id(self, venue: str, client_order_id: str) -> Order | None:
         def q(c: sqlite3.Connection) -> Order | None:
             rows = c.execute(
-                f"SELECT {_ORDER_COLS} FROM orders WHERE venue = ? AND client_order_id = ?",
+                f"SELECT {rowmap.ORDER_COLS} FROM orders WHERE venue = ? AND client_order_id = ?",
                 (venue, client_order_id),
             ).fetchall()
-            return _row_to_order(rows[0]) if rows else None
+            return rowmap.row_to_order(rows[0]) if rows else None
 
         result: Order | None = await self._read(q)
         return result
 
     async def open_orders(self) -> list[Order]:
-        marks = ", ".join("?" * len(_TERMINAL))
+        marks = ", ".join("?" * len(rowmap.TERMINAL))
 
         def q(c: sqlite3.Connection) -> list[Order]:
             rows = c.execute(
-                f"SELECT {_ORDER_COLS} FROM orders WHERE state NOT IN ({marks}) "
+                f"SELECT {rowmap.ORDER_COLS} FROM orders WHERE state NOT IN ({marks}) "
                 "ORDER BY created_at, rowid",
-                _TERMINAL,
+                rowmap.TERMINAL,
             ).fetchall()
-            return [_row_to_order(r) for r in rows]
+            return [rowmap.row_to_order(r) for r in rows]
 
         result: list[Order] = await self._read(q)
         return result
@@ -572,9 +422,9 @@ class SqliteJournal(Journal):
     async def all_orders(self) -> list[Order]:
         def q(c: sqlite3.Connection) -> list[Order]:
             rows = c.execute(
-                f"SELECT {_ORDER_COLS} FROM orders ORDER BY created_at, rowid"
+                f"SELECT {rowmap.ORDER_COLS} FROM orders ORDER BY created_at, rowid"
             ).fetchall()
-            return [_row_to_order(r) for r in rows]
+            return [rowmap.row_to_order(r) for r in rows]
 
         result: list[Order] = await self._read(q)
         return result
@@ -582,10 +432,10 @@ class SqliteJournal(Journal):
     async def fills(self, intent_id: str) -> list[Fill]:
         def q(c: sqlite3.Connection) -> list[Fill]:
             rows = c.execute(
-                f"SELECT {_FILL_COLS} FROM fills WHERE intent_id = ? ORDER BY rowid",
+                f"SELECT {rowmap.FILL_COLS} FROM fills WHERE intent_id = ? ORDER BY rowid",
                 (intent_id,),
             ).fetchall()
-            return [_row_to_fill(r) for r in rows]
+            return [rowmap.row_to_fill(r) for r in rows]
 
         result: list[Fill] = await self._read(q)
         return result
