@@ -4,7 +4,8 @@ The pieces, by responsibility: ``hooks`` (the ccxt subclass whose ``fetch2`` and
 ``handle_errors`` put every REST request through gapless' limiter and breakers),
 ``translate`` (ccxt structures read into gapless models), ``streams`` (WebSocket or
 polled books and private updates), ``exchanges/<ccxt id>.py`` (one exchange's profile
-and quirks). This module builds the instance and implements the order path on top.
+and quirks, which see this venue only through the narrow ``quirks.Bridge`` protocol).
+This module builds the instance and implements the order path on top.
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ class CcxtVenue(Venue):
     def has(self, feature: str) -> bool:
         return bool(self.ex.has.get(feature))
 
-    async def _call(
+    async def call(
         self,
         fn: Callable[..., Awaitable[T]],
         *args: Any,
@@ -192,8 +193,8 @@ class CcxtVenue(Venue):
     # -- reference data --------------------------------------------------------------
     async def load_instruments(self) -> dict[str, Instrument]:
         if self.profile.sync_clock:  # before ccxt signs anything (e.g. currency reads)
-            await self._call(self.ex.load_time_difference)
-        markets = await self._call(self.ex.load_markets, True)
+            await self.call(self.ex.load_time_difference)
+        markets = await self.call(self.ex.load_markets, True)
         mode = int(getattr(self.ex, "precisionMode", 4) or 4)
         self.instruments = instruments_from(markets, mode, self.name)
         return self.instruments
@@ -205,10 +206,10 @@ class CcxtVenue(Venue):
         return self._validity  # what ccxt signs with (see validity.py)
 
     # -- translation -----------------------------------------------------------------
-    def _fill(self, t: Any, symbol: str, side: Side | None, cid: str, vid: str) -> Fill | None:
+    def fill(self, t: Any, symbol: str, side: Side | None, cid: str, vid: str) -> Fill | None:
         return fill_from(t, symbol, side, cid, vid, venue=self.name, instruments=self.instruments)
 
-    def _report(self, o: Any, symbol: str, cid_hint: str = "") -> tuple[OrderReport, bool]:
+    def report(self, o: Any, symbol: str, cid_hint: str = "") -> tuple[OrderReport, bool]:
         """An OrderReport from a ccxt order (after the exchange's ``normalize_order``); the
         bool says the status was known. Remembers the venue order id of the client id."""
         rep, known = report_from(
@@ -218,6 +219,9 @@ class CcxtVenue(Venue):
         if rep.client_order_id:
             self._vid_by_cid[rep.client_order_id] = rep.venue_order_id
         return rep, known
+
+    def known_venue_order_id(self, client_order_id: str) -> str | None:
+        return self._vid_by_cid.get(client_order_id)
 
     # -- trading ---------------------------------------------------------------------
     def _order_params(self, order: Order) -> dict[str, Any]:
@@ -234,12 +238,12 @@ class CcxtVenue(Venue):
         price = format(order.price, "f") if order.price is not None else None
         params = self.quirks.order_params(self, order, self._order_params(order))
         prior_vid = self._vid_by_cid.get(order.client_order_id)
-        o = await self._call(
+        o = await self.call(
             self.ex.create_order, inst.symbol, order.type.value, order.side.value, amount, price,
             params, priority=Priority.ORDER, mutating=True, op="create",
         )
         try:
-            rep, known = self._report(o, inst.symbol, order.client_order_id)
+            rep, known = self.report(o, inst.symbol, order.client_order_id)
         except MalformedResponse:
             # the venue acknowledged something we cannot read: it may have taken effect
             raise
@@ -249,9 +253,9 @@ class CcxtVenue(Venue):
         if not known or (rep.filled_qty > 0 and not rep.fills):
             # a bare acknowledgement (id only) or fills not included: ask for the rest
             with contextlib.suppress(GaplessError):
-                full = await self._query(inst.symbol, order.client_order_id, rep.venue_order_id)
+                full = await self.query_by_ids(inst.symbol, order.client_order_id, rep.venue_order_id)
                 rep = full if full.fills or full.filled_qty == 0 else msgspec_replace(
-                    full, fills=tuple(await self._fills_for(inst.symbol, full))
+                    full, fills=tuple(await self.fills_for(inst.symbol, full))
                 )
         if (order.tif is TimeInForce.POST_ONLY and rep.state is OrderState.CANCELED
                 and rep.filled_qty == 0):
@@ -264,10 +268,10 @@ class CcxtVenue(Venue):
             )
         return rep
 
-    async def _fills_for(self, symbol: str, rep: OrderReport) -> list[Fill]:
+    async def fills_for(self, symbol: str, rep: OrderReport) -> list[Fill]:
         if not self.has("fetchMyTrades") or rep.filled_qty == 0:
             return []
-        trades = await self._call(self.ex.fetch_my_trades, symbol)
+        trades = await self.call(self.ex.fetch_my_trades, symbol)
         return [
             f for f in self._fills_from(trades, symbol, rep.side, rep.client_order_id)
             if f.venue_order_id == rep.venue_order_id
@@ -278,7 +282,7 @@ class CcxtVenue(Venue):
             raise MalformedResponse("trades are not a list", venue=self.name)
         out = []
         for t in trades:
-            f = self._fill(t, symbol, side, cid, "")
+            f = self.fill(t, symbol, side, cid, "")
             if f is not None:
                 out.append(f)
         return out
@@ -287,7 +291,7 @@ class CcxtVenue(Venue):
         inst = self.instrument(symbol)
         prof = self.profile
         if prof.cancel_param:
-            o = await self._call(
+            o = await self.call(
                 self.ex.cancel_order, None, inst.symbol, {prof.cancel_param: client_order_id},
                 priority=Priority.CANCEL, mutating=True, op="cancel",
             )
@@ -295,12 +299,12 @@ class CcxtVenue(Venue):
             vid = self._vid_by_cid.get(client_order_id)
             if vid is None:
                 vid = (await self.query_order(symbol, client_order_id)).venue_order_id
-            o = await self._call(
+            o = await self.call(
                 self.ex.cancel_order, vid, inst.symbol,
                 priority=Priority.CANCEL, mutating=True, op="cancel",
             )
         try:
-            rep, known = self._report(o, inst.symbol, client_order_id)
+            rep, known = self.report(o, inst.symbol, client_order_id)
         except MalformedResponse:
             known = False
             rep = None
@@ -315,25 +319,25 @@ class CcxtVenue(Venue):
 
     async def query_order(self, symbol: str, client_order_id: str) -> OrderReport:
         inst = self.instrument(symbol)
-        return await self._query(inst.symbol, client_order_id, self._vid_by_cid.get(client_order_id))
+        return await self.query_by_ids(inst.symbol, client_order_id, self._vid_by_cid.get(client_order_id))
 
-    async def _query(self, symbol: str, cid: str, vid: str | None) -> OrderReport:
+    async def query_by_ids(self, symbol: str, cid: str, vid: str | None) -> OrderReport:
         prof = self.profile
         found = await self.quirks.find_by_client_id(self, symbol, cid)
         if found is not None:
-            rep, _ = self._report(found, symbol, cid)
+            rep, _ = self.report(found, symbol, cid)
             return rep if rep.client_order_id == cid else msgspec_replace(rep, client_order_id=cid)
         if self.has("fetchOrder"):
             if prof.query_param:
-                o = await self._call(
+                o = await self.call(
                     self.ex.fetch_order, None, symbol, {prof.query_param: cid, **prof.query_extra},
                     op="query",
                 )
-                rep, _ = self._report(o, symbol, cid)
+                rep, _ = self.report(o, symbol, cid)
                 return rep if rep.client_order_id == cid else msgspec_replace(rep, client_order_id=cid)
             if vid:
-                o = await self._call(self.ex.fetch_order, vid, symbol, dict(prof.query_extra), op="query")
-                rep, _ = self._report(o, symbol, cid)
+                o = await self.call(self.ex.fetch_order, vid, symbol, dict(prof.query_extra), op="query")
+                rep, _ = self.report(o, symbol, cid)
                 return msgspec_replace(rep, client_order_id=cid)
         return await self._scan_for(symbol, cid)
 
@@ -349,12 +353,12 @@ class CcxtVenue(Venue):
         if not sources and self.has("fetchOrders"):
             sources.append(self.ex.fetch_orders)
         for src in sources:
-            orders = await self._call(src, symbol, op="query")
+            orders = await self.call(src, symbol, op="query")
             if not isinstance(orders, list):
                 raise MalformedResponse("orders are not a list", venue=self.name)
             for o in orders:
                 if isinstance(o, dict) and o.get("clientOrderId") == cid:
-                    rep, _ = self._report(o, symbol, cid)
+                    rep, _ = self.report(o, symbol, cid)
                     return rep
         raise OrderNotFound(f"no order with client id {cid!r}", venue=self.name)
 
@@ -367,7 +371,7 @@ class CcxtVenue(Venue):
         out = []
         for o in orders:
             s = o.get("symbol") if isinstance(o, dict) else None
-            rep, _ = self._report(o, sym or (s if isinstance(s, str) else ""))
+            rep, _ = self.report(o, sym or (s if isinstance(s, str) else ""))
             out.append(rep)
         return out
 
@@ -378,10 +382,10 @@ class CcxtVenue(Venue):
     async def my_trades(self, symbol: str, client_order_id: str | None = None) -> list[Fill]:
         inst = self.instrument(symbol)
         if client_order_id is None:
-            trades = await self._call(self.ex.fetch_my_trades, inst.symbol)
+            trades = await self.call(self.ex.fetch_my_trades, inst.symbol)
             return self._fills_from(trades, inst.symbol, None, "")
         rep = await self.query_order(symbol, client_order_id)
-        trades = await self._call(self.ex.fetch_my_trades, inst.symbol)
+        trades = await self.call(self.ex.fetch_my_trades, inst.symbol)
         return [
             f for f in self._fills_from(trades, inst.symbol, rep.side, client_order_id)
             if f.venue_order_id == rep.venue_order_id
@@ -400,7 +404,7 @@ class CcxtVenue(Venue):
     async def order_book(self, symbol: str, depth: int = 20) -> BookSnapshot:
         inst = self.instrument(symbol)
         depth = max(1, depth)
-        ob = await self._call(self.ex.fetch_order_book, inst.symbol, self._book_limit(depth))
+        ob = await self.call(self.ex.fetch_order_book, inst.symbol, self._book_limit(depth))
         book = book_from(ob, inst.symbol, depth, self.name)
         if not book.bids and not book.asks:
             raise MalformedResponse("order book has no levels", venue=self.name)

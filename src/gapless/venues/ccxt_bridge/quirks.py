@@ -10,15 +10,60 @@ change nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from gapless.model import Order, OrderReport
+    from gapless.model import Fill, Instrument, Order, OrderReport, Side
     from gapless.model.errors import GaplessError
     from gapless.transport.ratelimit import LimitRule
-    from gapless.venues.ccxt_bridge.adapter import CcxtVenue
+    from gapless.venues.ccxt_bridge.profiles import Profile
+
+T = TypeVar("T")
+
+
+class Bridge(Protocol):
+    """All an exchange module may use of the venue it serves (the bridge's ``CcxtVenue``
+    is one): the ccxt instance, reference data, and the bridge's own readers, so quirks
+    never reach into the generic code's internals and a change there cannot break them."""
+
+    @property
+    def name(self) -> str:
+        """The gapless venue name (for errors and reports)."""
+        ...
+
+    @property
+    def ex(self) -> Any:
+        """The ccxt exchange instance (its hooks already installed)."""
+        ...
+
+    @property
+    def profile(self) -> Profile: ...
+
+    @property
+    def instruments(self) -> Mapping[str, Instrument]: ...
+
+    def known_venue_order_id(self, client_order_id: str) -> str | None:
+        """The venue order id learnt from an earlier answer for this client id."""
+        ...
+
+    async def call(self, fn: Callable[..., Awaitable[T]], *args: Any, op: str = "") -> T:
+        """``fn(*args)`` as a bridge call: limiter lane, breaker and error mapping
+        (``op`` as in ``errors.map_ccxt_error``)."""
+        ...
+
+    def fill(self, trade: Any, symbol: str, side: Side | None, cid: str, vid: str) -> Fill | None:
+        """A ccxt trade read as a fill (``None``: no trade id)."""
+        ...
+
+    def report(self, order: Any, symbol: str, cid_hint: str = "") -> tuple[OrderReport, bool]:
+        """A ccxt order read as a report; the bool says its status was known."""
+        ...
+
+    async def fills_for(self, symbol: str, rep: OrderReport) -> list[Fill]:
+        """The fills of ``rep``'s order, read over REST."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +80,8 @@ class Usage:
 
 
 class Quirks:
-    """Hooks the adapter calls; every default keeps the generic behaviour."""
+    """Hooks the adapter calls, each given the venue as a :class:`Bridge`; every default
+    keeps the generic behaviour."""
 
     def limit_rules(self) -> tuple[LimitRule, ...]:
         """Limiter rules beyond ccxt's ``rateLimit`` and the profile's usage headers
@@ -51,10 +97,10 @@ class Quirks:
         """The venue's count for :meth:`limit_rules` read from one answer's headers."""
         return []
 
-    def prepare(self, venue: CcxtVenue) -> None:
+    def prepare(self, venue: Bridge) -> None:
         """Adjust the freshly built ccxt instance (``venue.ex``) once, at construction."""
 
-    def sign_validity(self, venue: CcxtVenue, recv_window_ms: int) -> float | None:
+    def sign_validity(self, venue: Bridge, recv_window_ms: int) -> float | None:
         """Make ccxt sign every private request with the uniform ``recv_window`` bound
         (ms) and return the bound in seconds, as the venue judges it from our signature
         (``None``: this exchange signs none, so "not found" never proves a create dead).
@@ -73,7 +119,7 @@ class Quirks:
         becomes ``MalformedResponse`` instead of whatever ccxt makes of it."""
         return None
 
-    async def find_by_client_id(self, venue: CcxtVenue, symbol: str, cid: str) -> Any | None:
+    async def find_by_client_id(self, venue: Bridge, symbol: str, cid: str) -> Any | None:
         """A ccxt order structure for client id ``cid`` (raise ``OrderNotFound`` when the
         venue does not know it), or ``None`` to use the generic lookup."""
         return None
@@ -84,11 +130,11 @@ class Quirks:
     #: order update; its trade cache keeps every fill)
     watch_trades: bool = False
 
-    def report_from_trade(self, venue: CcxtVenue, trade: Any) -> OrderReport | None:
+    def report_from_trade(self, venue: Bridge, trade: Any) -> OrderReport | None:
         """An order report carrying the one fill of a streamed ccxt trade (``None``: skip)."""
         return None
 
-    async def complete_stream_report(self, venue: CcxtVenue, rep: OrderReport) -> OrderReport:
+    async def complete_stream_report(self, venue: Bridge, rep: OrderReport) -> OrderReport:
         """A streamed order report completed with what the stream does not carry (e.g.
         fills read over REST where the venue streams cumulative state only). Must not
         raise: on trouble return ``rep`` as it is (the engine gap-fills)."""
@@ -99,17 +145,17 @@ class Quirks:
         (``None``: use the shared ``errors.map_ccxt_error``). ``op`` as there."""
         return None
 
-    def normalize_order(self, venue: CcxtVenue, order: Any) -> Any:
+    def normalize_order(self, venue: Bridge, order: Any) -> Any:
         """A ccxt order structure with what this exchange's ccxt parser leaves out filled
         in from its raw ``info`` (called on every order before it is read)."""
         return order
 
-    def order_params(self, venue: CcxtVenue, order: Order, params: dict[str, Any]) -> dict[str, Any]:
+    def order_params(self, venue: Bridge, order: Order, params: dict[str, Any]) -> dict[str, Any]:
         """The ``params`` of ``create_order`` for ``order`` (default: unchanged)."""
         return params
 
     def check_created(
-        self, venue: CcxtVenue, order: Order, rep: OrderReport, prior_vid: str | None
+        self, venue: Bridge, order: Order, rep: OrderReport, prior_vid: str | None
     ) -> None:
         """Inspect a create's answer; ``prior_vid`` is the venue order id the bridge already
         held for this client id (e.g. raise ``DuplicateClientOrderId`` where a venue answers

@@ -175,7 +175,7 @@ def _private_report(venue: CcxtVenue, kind: str, item: Any) -> OrderReport | Non
         if kind == "trades":
             return venue.quirks.report_from_trade(venue, item)
         sym = item.get("symbol") if isinstance(item, dict) else None
-        rep, _ = venue._report(item, sym if isinstance(sym, str) else "")
+        rep, _ = venue.report(item, sym if isinstance(sym, str) else "")
         return rep
     except MalformedResponse as exc:
         venue.dlq.put(venue.name, kind, repr(item)[:2000], str(exc))
@@ -194,7 +194,7 @@ async def _poll_private(venue: CcxtVenue) -> AsyncIterator[PrivateEvent]:
             finals = []
             for r in gone:
                 try:
-                    finals.append(await venue._query(r.symbol, r.client_order_id, r.venue_order_id))
+                    finals.append(await venue.query_by_ids(r.symbol, r.client_order_id, r.venue_order_id))
                 except OrderNotFound:
                     continue
         except GaplessError:

@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from gapless.model import OrderReport, OrderState
@@ -35,11 +35,7 @@ from gapless.model.errors import MalformedResponse, OrderNotFound
 from gapless.transport.ratelimit import LimitRule
 from gapless.venues.ccxt_bridge.errors import header
 from gapless.venues.ccxt_bridge.profiles import SPOT_MARKETS, Profile
-from gapless.venues.ccxt_bridge.quirks import Quirks, Usage
-
-if TYPE_CHECKING:
-    from gapless.venues.ccxt_bridge.adapter import CcxtVenue
-
+from gapless.venues.ccxt_bridge.quirks import Bridge, Quirks, Usage
 
 PROFILE = Profile(
     create_param="orderLinkId",
@@ -112,7 +108,7 @@ class BybitQuirks(Quirks):
             return "result is not an object"
         return None
 
-    async def find_by_client_id(self, venue: CcxtVenue, symbol: str, cid: str) -> Any | None:
+    async def find_by_client_id(self, venue: Bridge, symbol: str, cid: str) -> Any | None:
         ex = venue.ex
 
         async def lookup() -> Any:
@@ -134,7 +130,7 @@ class BybitQuirks(Quirks):
                 return ex.parse_order(mine[0], market)
             raise OrderNotFound(f"no order with orderLinkId {cid!r}", venue=venue.name)
 
-        return await venue._call(lookup, op="query")
+        return await venue.call(lookup, op="query")
 
     watch_trades = True
 
@@ -144,7 +140,7 @@ class BybitQuirks(Quirks):
         # we saw add up to the order's qty; the ``order`` topic settles the rest)
         self._seen: OrderedDict[str, tuple[set[str], Decimal]] = OrderedDict()
 
-    def report_from_trade(self, venue: CcxtVenue, trade: Any) -> OrderReport | None:
+    def report_from_trade(self, venue: Bridge, trade: Any) -> OrderReport | None:
         info = trade.get("info") if isinstance(trade, dict) else None
         if not isinstance(info, dict):
             raise MalformedResponse("streamed execution without its row", venue=venue.name)
@@ -157,7 +153,7 @@ class BybitQuirks(Quirks):
         if not isinstance(vid, str) or not vid:
             raise MalformedResponse("execution without orderId", venue=venue.name)
         cid = cid if isinstance(cid, str) else ""
-        fill = venue._fill(trade, symbol, None, cid, vid)
+        fill = venue.fill(trade, symbol, None, cid, vid)
         if fill is None:
             return None
         try:

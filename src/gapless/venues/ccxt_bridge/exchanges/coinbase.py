@@ -33,17 +33,14 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
 from gapless.model import Order, OrderReport, OrderType, Side
 from gapless.model.errors import DuplicateClientOrderId, GaplessError, InvalidOrder
 from gapless.venues.ccxt_bridge.profiles import Profile
-from gapless.venues.ccxt_bridge.quirks import Quirks
-
-if TYPE_CHECKING:
-    from gapless.venues.ccxt_bridge.adapter import CcxtVenue
+from gapless.venues.ccxt_bridge.quirks import Bridge, Quirks
 
 _POST_ONLY = "INVALID_LIMIT_PRICE_POST_ONLY"
 _TRACKED = 10_000
@@ -65,10 +62,10 @@ class CoinbaseQuirks(Quirks):
         # per venue order id: trade ids already attached to a streamed report
         self._sent: OrderedDict[str, set[str]] = OrderedDict()
 
-    def prepare(self, venue: CcxtVenue) -> None:
+    def prepare(self, venue: Bridge) -> None:
         venue.ex.has = {**venue.ex.has, "fetchCurrencies": False}
 
-    def sign_validity(self, venue: CcxtVenue, recv_window_ms: int) -> float | None:
+    def sign_validity(self, venue: Bridge, recv_window_ms: int) -> float | None:
         ex = venue.ex
         lifetime = math.ceil(recv_window_ms / 1000)  # the claims are whole seconds
         jwt = ex.jwt  # ccxt's static signer: (claims, secret, algorithm, is_rsa, opts)
@@ -86,7 +83,7 @@ class CoinbaseQuirks(Quirks):
         ex.jwt = short_lived
         return float(lifetime)
 
-    def order_params(self, venue: CcxtVenue, order: Order, params: dict[str, Any]) -> dict[str, Any]:
+    def order_params(self, venue: Bridge, order: Order, params: dict[str, Any]) -> dict[str, Any]:
         if order.type is OrderType.MARKET and order.side is Side.BUY:
             return {
                 **params,
@@ -96,7 +93,7 @@ class CoinbaseQuirks(Quirks):
         return params
 
     def check_created(
-        self, venue: CcxtVenue, order: Order, rep: OrderReport, prior_vid: str | None
+        self, venue: Bridge, order: Order, rep: OrderReport, prior_vid: str | None
     ) -> None:
         if prior_vid is not None and rep.venue_order_id == prior_vid:
             raise DuplicateClientOrderId(
@@ -110,11 +107,11 @@ class CoinbaseQuirks(Quirks):
             return InvalidOrder(str(exc)[:500], venue=venue, code=_POST_ONLY)
         return None
 
-    async def complete_stream_report(self, venue: CcxtVenue, rep: OrderReport) -> OrderReport:
+    async def complete_stream_report(self, venue: Bridge, rep: OrderReport) -> OrderReport:
         if rep.filled_qty <= 0 or rep.fills or not rep.venue_order_id:
             return rep
         try:
-            fills = await venue._fills_for(rep.symbol, rep)
+            fills = await venue.fills_for(rep.symbol, rep)
         except GaplessError:
             return rep  # the engine gap-fills from REST after the fact
         sent = self._sent.pop(rep.venue_order_id, set())

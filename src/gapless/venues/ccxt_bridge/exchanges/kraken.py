@@ -43,15 +43,12 @@ from __future__ import annotations
 import asyncio
 import time
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gapless.model import OrderReport, OrderState
 from gapless.model.errors import GaplessError, InvalidOrder, MalformedResponse, OrderNotFound
 from gapless.venues.ccxt_bridge.profiles import Profile
-from gapless.venues.ccxt_bridge.quirks import Quirks
-
-if TYPE_CHECKING:
-    from gapless.venues.ccxt_bridge.adapter import CcxtVenue
+from gapless.venues.ccxt_bridge.quirks import Bridge, Quirks
 
 _POST_ONLY = "EOrder:Post only order"
 
@@ -123,7 +120,7 @@ class KrakenQuirks(Quirks):
 
     watch_trades = True
 
-    def prepare(self, venue: CcxtVenue) -> None:
+    def prepare(self, venue: Bridge) -> None:
         ex = venue.ex
         last = 0
 
@@ -145,10 +142,10 @@ class KrakenQuirks(Quirks):
 
         ex.fetch2 = serialized
 
-    def sign_validity(self, venue: CcxtVenue, recv_window_ms: int) -> float | None:
+    def sign_validity(self, venue: Bridge, recv_window_ms: int) -> float | None:
         return 0.0  # the nonce rule (see the module docstring); no time bound to sign
 
-    def normalize_order(self, venue: CcxtVenue, order: Any) -> Any:
+    def normalize_order(self, venue: Bridge, order: Any) -> Any:
         info = order.get("info") if isinstance(order, dict) else None
         if not isinstance(info, dict) or "exec_type" not in info:
             return order  # REST orders: ccxt reads cl_ord_id and vol_exec itself
@@ -160,7 +157,7 @@ class KrakenQuirks(Quirks):
             out["filled"] = _num(info.get("cum_qty"), "cum_qty", venue.name)
         return out
 
-    def report_from_trade(self, venue: CcxtVenue, trade: Any) -> OrderReport | None:
+    def report_from_trade(self, venue: Bridge, trade: Any) -> OrderReport | None:
         info = trade.get("info") if isinstance(trade, dict) else None
         if not isinstance(info, dict):
             raise MalformedResponse("streamed execution without its row", venue=venue.name)
@@ -171,7 +168,7 @@ class KrakenQuirks(Quirks):
         if not isinstance(vid, str) or not vid:
             raise MalformedResponse("execution without order_id", venue=venue.name)
         cid = cid if isinstance(cid, str) else ""
-        fill = venue._fill(trade, symbol, None, cid, vid)
+        fill = venue.fill(trade, symbol, None, cid, vid)
         if fill is None:
             return None
         state = _STATES.get(str(info.get("order_status")))
@@ -206,9 +203,9 @@ class KrakenQuirks(Quirks):
             return InvalidOrder(str(exc)[:500], venue=venue, code="EOrder:Post only order")
         return None
 
-    async def find_by_client_id(self, venue: CcxtVenue, symbol: str, cid: str) -> Any | None:
+    async def find_by_client_id(self, venue: Bridge, symbol: str, cid: str) -> Any | None:
         ex = venue.ex
-        vid = venue._vid_by_cid.get(cid)
+        vid = venue.known_venue_order_id(cid)
 
         async def lookup() -> Any:
             order: Any = None
@@ -235,9 +232,9 @@ class KrakenQuirks(Quirks):
                     raise OrderNotFound(f"no order with cl_ord_id {cid!r}", venue=venue.name)
             return await self._with_trades(venue, order, symbol)
 
-        return await venue._call(lookup, op="query")
+        return await venue.call(lookup, op="query")
 
-    async def _with_trades(self, venue: CcxtVenue, order: dict[str, Any], symbol: str) -> Any:
+    async def _with_trades(self, venue: Bridge, order: dict[str, Any], symbol: str) -> Any:
         """The order with its trades read in full (``QueryTrades``), fee currency fixed."""
         info = order.get("info")
         ids = info.get("trades") if isinstance(info, dict) else None

@@ -16,18 +16,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
 from gapless.model import OrderReport
 from gapless.model.errors import MalformedResponse
 from gapless.venues.ccxt_bridge.profiles import SPOT_MARKETS, Profile
-from gapless.venues.ccxt_bridge.quirks import Quirks
-
-if TYPE_CHECKING:
-    from gapless.venues.ccxt_bridge.adapter import CcxtVenue
-
+from gapless.venues.ccxt_bridge.quirks import Bridge, Quirks
 
 PROFILE = Profile(
     create_param="clOrdId",
@@ -49,7 +45,7 @@ EXPTIME_PATHS = frozenset({"trade/order", "trade/batch-orders", "trade/amend-ord
 
 
 class OkxQuirks(Quirks):
-    def sign_validity(self, venue: CcxtVenue, recv_window_ms: int) -> float | None:
+    def sign_validity(self, venue: Bridge, recv_window_ms: int) -> float | None:
         ex = venue.ex
         sign = ex.sign
 
@@ -79,7 +75,7 @@ class OkxQuirks(Quirks):
 
     watch_trades = True
 
-    def report_from_trade(self, venue: CcxtVenue, trade: Any) -> OrderReport | None:
+    def report_from_trade(self, venue: Bridge, trade: Any) -> OrderReport | None:
         info = trade.get("info") if isinstance(trade, dict) else None
         if not isinstance(info, dict):
             raise MalformedResponse("streamed trade without its order push", venue=venue.name)
@@ -89,8 +85,8 @@ class OkxQuirks(Quirks):
         order = venue.ex.parse_order(info)
         raw_cid = info.get("clOrdId")
         cid = raw_cid if isinstance(raw_cid, str) else ""
-        rep, _ = venue._report(order, symbol, cid)
-        fill = venue._fill(trade, symbol, rep.side, rep.client_order_id, rep.venue_order_id)
+        rep, _ = venue.report(order, symbol, cid)
+        fill = venue.fill(trade, symbol, rep.side, rep.client_order_id, rep.venue_order_id)
         if fill is None:
             return None
         return msgspec.structs.replace(rep, fills=(fill,))
