@@ -116,6 +116,7 @@ async def test_a_slow_subscriber_gets_a_gap_and_replays_from_the_journal(engine:
     for i in range(4):  # 4 orders x 3 events: the slow queue overflows; orders never wait
         assert (await engine.submit(limit(f"ev-slow-{i}", Side.BUY, price, "0.01"))).state \
             is S.ACCEPTED
+    await engine.journal.events_since(0)  # a read waits for the writes behind (and their events)
     delivered: list[OrderEvent] = []
     gap: EventGap | None = None
     async with asyncio.timeout(5):

@@ -1,16 +1,12 @@
 """The order management system: intent -> checks -> journal -> venue -> tracked state.
 
 Rules it enforces (see docs/ARCHITECTURE.md):
-- write-ahead: an order is durably journaled before its request is sent;
-- outcome policy: a create that ends in ``OutcomeUnknown`` is resolved by querying its
-  client order id, never by re-sending; "not found" proves non-acceptance only once the
-  request's validity bound (``Venue.request_validity``) has passed on the venue's clock,
-  plus a skew margin; until then the order stays UNKNOWN and reconciliation settles it.
-  Only a request the venue provably did not accept (``Retryable``) is sent again, with
-  the same client id;
-- one venue's trouble blocks no other venue: an unreachable venue is recorded in
-  ``unreachable`` and retried in the background, never fatal to start;
-- memory stays flat: final orders leave the in-memory maps (the journal keeps them).
+- write-ahead: an order is durably journaled before its request is sent; later changes
+  and their events are written behind, in order (recovery re-derives them after a crash);
+- outcome policy: an unknown create is resolved by querying its client order id, never by
+  re-sending; "not found" proves non-acceptance only once the request's validity bound
+  (``Venue.request_validity`` + skew margin) has passed; until then it stays UNKNOWN;
+- one venue's trouble blocks no other; final orders leave memory (the journal keeps them);
 - every venue report and fill is applied through the state machine, deduplicated by
   (venue, trade id); reports the engine cannot place go to the dead-letter queue.
 """
@@ -52,7 +48,12 @@ from gapless.model.errors import (
     Rejected,
     Retryable,
 )
-from gapless.model.fsm import apply_fill, apply_report_state, transition
+from gapless.model.fsm import (
+    apply_fill,
+    apply_report_state,
+    restore_after_failed_cancel,
+    transition,
+)
 from gapless.store.journal import Journal
 from gapless.transport.backoff import Backoff
 from gapless.transport.clock import Clock, RealClock
@@ -375,23 +376,18 @@ class Engine:
                     report = await venue.query_order(order.symbol, order.client_order_id)
                     queried = True
                 except OrderNotFound:
-                    self._restore(order, previous)
+                    restore_after_failed_cancel(order, previous)
                     self._dead(order.venue, "cancel", order.client_order_id,
                                "venue does not know an order it acknowledged")
                     await self._persist(order)
                     return order
             except GaplessError:
-                self._restore(order, previous)  # failed or unknown cancel: status() settles it
+                restore_after_failed_cancel(order, previous)  # failed or unknown cancel: status() settles it
                 await self._persist(order)
                 raise
             await self._apply(order, report, queried=queried)
         self._settle(order)
         return order
-
-    @staticmethod
-    def _restore(order: Order, previous: OrderState) -> None:
-        if order.state is S.PENDING_CANCEL and previous in (S.ACCEPTED, S.PARTIALLY_FILLED):
-            transition(order, previous)
 
     async def status(self, intent_id: str, *, refresh: bool = True) -> Order:
         """The order as journaled, refreshed from its venue unless final (or not wanted)."""
@@ -445,7 +441,7 @@ class Engine:
         if order.state.is_terminal and not order.times.done:
             order.times.done = self._now()
         for f in new_fills:
-            await self.journal.record_fill(f, order.intent_id)
+            self._fill_behind(f, order.intent_id)
         await self._persist(order, fills=new_fills)
 
     def _apply_fill(self, order: Order, fill: Fill) -> bool:
@@ -481,7 +477,7 @@ class Engine:
 
     def not_reconciled(self) -> list[str]:
         """Configured venues whose journaled orders could not be reconciled (unreachable)."""
-        return reconcile.not_reconciled(self)
+        return sorted(self.unreachable)
 
     # -- events ----------------------------------------------------------------------
     def events(self, maxsize: int = 1024) -> Subscription:
@@ -507,6 +503,14 @@ class Engine:
         transition(order, state)
         self._noted.setdefault(order.intent_id, []).append((previous, state, reason))
 
+    def _fill_behind(self, fill: Fill, intent_id: str) -> None:
+        def done(fut: asyncio.Future[bool]) -> None:
+            if fut.cancelled() or fut.exception() is not None:
+                log.error("journal write of a fill of %s failed: %s", intent_id,
+                          None if fut.cancelled() else fut.exception())
+
+        self.journal.record_fill_behind(fill, intent_id).add_done_callback(done)
+
     async def _persist(self, order: Order, *, reason: str = "",
                        fills: Sequence[Fill] = ()) -> None:
         """Journal the order row with the events describing what changed since the last
@@ -522,9 +526,17 @@ class Engine:
             events.append(self._event(order, last, reason, fill=rest.pop(0) if rest else None))
         for f in rest:
             events.append(self._event(order, order.state, "", fill=f))
-        seqs = await self.journal.update(order, events)
-        if events:
-            self.hub.publish([msgspec.structs.replace(e, seq=n) for e, n in zip(events, seqs, strict=True)])
+        written = self.journal.update_behind(order, events)  # ordered; reads wait for it
+
+        def done(fut: asyncio.Future[list[int]]) -> None:
+            if fut.cancelled() or fut.exception() is not None:
+                log.error("journal write of %s failed (recovery re-derives it): %s",
+                          iid, None if fut.cancelled() else fut.exception())
+            elif events:
+                self.hub.publish([msgspec.structs.replace(e, seq=n)
+                                  for e, n in zip(events, fut.result(), strict=True)])
+
+        written.add_done_callback(done)
 
     # -- helpers ---------------------------------------------------------------------
     def _dead(self, venue: str, stream: str, item: object, reason: str) -> None:

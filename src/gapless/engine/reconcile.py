@@ -60,7 +60,7 @@ async def on_event(eng: Engine, venue: Venue, event: object) -> None:
             return
         async with eng._lock(order.intent_id):
             if eng._apply_fill(order, event):
-                await eng.journal.record_fill(event, order.intent_id)
+                eng._fill_behind(event, order.intent_id)
                 await eng._persist(order, fills=[event])
         eng._settle(order)
     else:
@@ -137,10 +137,6 @@ async def recover(eng: Engine, venue_name: str | None = None) -> list[Order]:
             eng._dead(order.venue, "recover", order.intent_id, str(exc))
         recovered.append(order)
     return recovered
-
-def not_reconciled(eng: Engine) -> list[str]:
-    """Configured venues whose journaled orders could not be reconciled (unreachable)."""
-    return sorted(eng.unreachable)
 
 async def reconcile_open(eng: Engine, venue_name: str) -> None:
     for order in list(eng._orders.values()):

@@ -103,3 +103,10 @@ def apply_report_state(order: Order, reported: OrderState, *, queried: bool = Fa
     if reported is S.ACCEPTED and order.state is S.PARTIALLY_FILLED:
         return False
     return transition(order, reported)
+
+
+def restore_after_failed_cancel(order: Order, previous: OrderState) -> None:
+    """A cancel that failed (or whose outcome is unknown) leaves the order as it was
+    before PENDING_CANCEL; a status query settles the rest."""
+    if order.state is S.PENDING_CANCEL and previous in (S.ACCEPTED, S.PARTIALLY_FILLED):
+        transition(order, previous)

@@ -7,6 +7,7 @@ request may reach a socket. Backends: SQLite (default), PostgreSQL (later).
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import Sequence
 
 from gapless.model import Fill, Order, OrderEvent
@@ -29,6 +30,19 @@ class Journal(abc.ABC):
         """Durably store the order's current state, ids, fills summary and times, with the
         events describing the change, in one transaction. Returns the events' sequence
         numbers (assigned by the journal: strictly increasing in commit order)."""
+
+    def update_behind(
+        self, order: Order, events: Sequence[OrderEvent] = ()
+    ) -> asyncio.Future[list[int]]:
+        """``update`` without waiting for it: written in order after every write queued
+        before it, durable once the returned future is done, and seen by every later read.
+        Only the write-ahead ``record_new`` must be awaited before a send; what follows it
+        can be written behind (recovery re-derives it from the venue after a crash)."""
+        return asyncio.ensure_future(self.update(order, events))
+
+    def record_fill_behind(self, fill: Fill, intent_id: str) -> asyncio.Future[bool]:
+        """``record_fill`` without waiting for it (same ordering rules as ``update_behind``)."""
+        return asyncio.ensure_future(self.record_fill(fill, intent_id))
 
     @abc.abstractmethod
     async def events_since(self, after_seq: int = 0, limit: int = 10_000) -> list[OrderEvent]:

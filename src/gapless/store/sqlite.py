@@ -262,6 +262,7 @@ class SqliteJournal(Journal):
         self.max_batch = max_batch
         self._writer: _Writer | None = None
         self._reader: sqlite3.Connection | None = None
+        self._queued: set[asyncio.Future[Any]] = set()  # writes not yet committed
         self._read_exec: concurrent.futures.ThreadPoolExecutor | None = None
         self._closed = False
 
@@ -312,17 +313,26 @@ class SqliteJournal(Journal):
         await self.close()
 
     # -- plumbing --
-    async def _write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+    def _enqueue(self, fn: Callable[[sqlite3.Connection], Any]) -> asyncio.Future[Any]:
+        """Queue a write for the writer thread (FIFO: after every write queued before)."""
         writer = self._writer
         if writer is None or not writer.is_alive():
             raise JournalError("journal is not open")
         fut: concurrent.futures.Future[Any] = concurrent.futures.Future()
         writer.q.put(_Job(fn, fut))
-        return await asyncio.wrap_future(fut)
+        queued = asyncio.wrap_future(fut)
+        self._queued.add(queued)
+        queued.add_done_callback(self._queued.discard)
+        return queued
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        return await self._enqueue(fn)
 
     async def _read(self, fn: Callable[..., Any], *, raw: bool = False) -> Any:
         if self._read_exec is None:
             raise JournalError("journal is not open")
+        if self._queued:  # read your writes: what was queued before this read is in it
+            await asyncio.wait(set(self._queued))
         loop = asyncio.get_running_loop()
         if raw:
             return await loop.run_in_executor(self._read_exec, fn)
@@ -343,14 +353,23 @@ class SqliteJournal(Journal):
         return seqs
 
     async def update(self, order: Order, events: Sequence[OrderEvent] = ()) -> list[int]:
-        params = rowmap.order_params(order)
+        seqs: list[int] = await self.update_behind(order, events)
+        return seqs
+
+    def update_behind(
+        self, order: Order, events: Sequence[OrderEvent] = ()
+    ) -> asyncio.Future[list[int]]:
+        params = rowmap.order_params(order)  # the order as it is now, not when written
+        events = tuple(events)
 
         def job(c: sqlite3.Connection) -> list[int]:
             rowmap.update_order(c, order, params)
             return ev.insert_all(c, events)
 
-        seqs: list[int] = await self._write(job)
-        return seqs
+        return self._enqueue(job)
+
+    def record_fill_behind(self, fill: Fill, intent_id: str) -> asyncio.Future[bool]:
+        return self._enqueue(lambda c: rowmap.insert_fill(c, fill, intent_id))
 
     async def events_since(self, after_seq: int = 0, limit: int = 10_000) -> list[OrderEvent]:
         def q(c: sqlite3.Connection) -> list[OrderEvent]:
