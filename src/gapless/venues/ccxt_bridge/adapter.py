@@ -142,6 +142,8 @@ class CcxtVenue(Venue):
         mutating: bool = False,
         op: str = "",
     ) -> T:
+        """``fn(*args)`` in its own call context (limiter lane, status and headers for the
+        error map), so concurrent calls on one ccxt instance never mix them up."""
         call = Call(priority, mutating)
         token = CALL.set(call)
         try:
