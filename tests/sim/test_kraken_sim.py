@@ -239,3 +239,40 @@ async def test_a_nonce_window_lets_a_lower_nonce_in_once(http: aiohttp.ClientSes
         assert (await private(http, s, "Balance", nonce=1001))[1]["error"] == []
     finally:
         await s.stop()
+
+
+def _rfc3339(unix_ms: int, *, fraction: bool = True) -> str:
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(unix_ms // 1000))
+    return text + (f".{unix_ms % 1000:03d}Z" if fraction else "Z")
+
+
+async def test_add_order_deadline_is_judged_on_arrival_and_a_refusal_creates_nothing(
+        ksim: RunningSim, http: aiohttp.ClientSession) -> None:
+    """``deadline`` (docs: min now() + 2 s, max now() + 60 s) on the venue's clock: passed
+    -> ``EService:Deadline elapsed``; too close, too far or unreadable -> an invalid
+    argument; no order either way. Inside the range, or absent, the order is placed."""
+    ksim.exchange.faults.clock_skew_ms = -3_600_000  # the venue's clock, not ours, decides
+    now = ksim.exchange.time_ms()
+    order = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "price": "50000.0",
+             "volume": "0.01"}
+    refused = [
+        (_rfc3339(now - 1000), "EService:Deadline elapsed"),
+        (_rfc3339(now + 10_000 + 3_600_000), "EGeneral:Invalid arguments:deadline"),  # our clock
+        (_rfc3339(now + 500), "EGeneral:Invalid arguments:deadline"),
+        (_rfc3339(now + 61_000), "EGeneral:Invalid arguments:deadline"),
+        ("tomorrow", "EGeneral:Invalid arguments:deadline"),
+    ]
+    for i, (deadline, error) in enumerate(refused):
+        _, r = await private(http, ksim, "AddOrder",
+                             {**order, "cl_ord_id": f"late-{i}", "deadline": deadline})
+        assert r == {"error": [error]}, deadline
+    assert ksim.exchange.user_orders() == []
+    placed = [_rfc3339(now + 10_000), _rfc3339(now + 30_000, fraction=False),
+              _rfc3339(now + 10_000).replace("Z", "+00:00"), None]
+    for i, deadline in enumerate(placed):
+        params = {**order, "cl_ord_id": f"in-time-{i}"}
+        if deadline is not None:
+            params["deadline"] = deadline
+        _, r = await private(http, ksim, "AddOrder", params)
+        assert r["error"] == [] and len(r["result"]["txid"]) == 1, deadline
+    assert len(ksim.exchange.user_orders()) == 4

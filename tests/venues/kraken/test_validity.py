@@ -1,8 +1,10 @@
-"""Kraken's validity bound (the nonce rule) and the REST counter, over loopback sockets.
+"""Kraken's validity bounds (AddOrder's ``deadline`` and the nonce rule) and the REST
+counter, over loopback sockets.
 
-A create held in transit past the client's timeout can never execute once the venue has
-answered a later-nonced query; place_order never waits on the limiter after the venue
-accepted the order (issue 7, defects 1 and 4).
+A create held in transit past its deadline is refused on arrival, whether or not a later
+request was answered meanwhile; one held past the client's timeout can never execute once
+the venue has answered a later-nonced query; place_order never waits on the limiter after
+the venue accepted the order (issue 7, defects 1 and 4).
 """
 
 from __future__ import annotations
@@ -39,20 +41,24 @@ def config(sim: Any, *, rest_url: str | None = None, timeout: float = 5.0,
 
 
 # -- the nonce rule as the validity bound ---------------------------------------------
-async def _held_create(query_meanwhile: bool) -> tuple[HostileProxy, Any, str, bool]:
-    """Send a create through a proxy that holds it past the client's timeout; optionally
-    ask for it by client id while it is held. Returns (proxy, sim, cid, found at the end)."""
+async def _held_create(query_meanwhile: bool, *, hold: float = 3.0, recv_window: int = 10000,
+                       skew_ms: int = 0) -> tuple[HostileProxy, Any, str, bool]:
+    """Send a create through a proxy that holds it ``hold`` s, past the client's timeout;
+    optionally ask for it by client id while it is held. ``skew_ms``: the venue's clock runs
+    that far ahead. Returns (proxy, sim, cid, found at the end)."""
     sim = await start_venue_sim("kraken", host="127.0.0.1", port=0, seed=11, tick_interval=0)
+    sim.exchange.faults.clock_skew_ms = skew_ms
     proxy = await HostileProxy(sim.rest_url).start()
-    cfg = config(sim, rest_url=proxy.url, timeout=0.5, options={"recv_window": "500"})
+    cfg = config(sim, rest_url=proxy.url, timeout=0.5,
+                 options={"recv_window": str(recv_window)})
     try:
         async with venue_on_sim(sim, cfg) as venue:
-            assert venue.request_validity() == 0.0
+            assert venue.request_validity() == recv_window / 1000
             inst = venue.instrument(SYMBOL)
             bid, _ = await best(venue, SYMBOL)
             price = passive_buy_price(inst, bid)
             order = make_order(venue, SYMBOL, Side.BUY, qty_for(inst, price), price)
-            proxy.hold(3.0, match="AddOrder")
+            proxy.hold(hold, match="AddOrder")
             with pytest.raises(OutcomeUnknown):
                 await venue.place_order(order)
             assert proxy.held == 1 and not proxy.delivered  # the create is still in transit
@@ -80,11 +86,44 @@ async def test_held_create_is_refused_once_a_later_query_was_answered() -> None:
 
 
 async def test_held_create_lands_when_nothing_later_was_answered() -> None:
-    """The control: the same late create lands when no later-nonced request beat it, so
-    the refusal above is the nonce rule at work, not a broken proxy."""
+    """The control: the same late create (still within its deadline) lands when no
+    later-nonced request beat it, so the refusal above is the nonce rule at work, not a
+    broken proxy."""
     proxy, sim, cid, found = await _held_create(query_meanwhile=False)
     _, status, body = proxy.delivered[0]
     assert status == 200 and b"txid" in body and b"Invalid nonce" not in body
+    assert found
+    assert len([o for o in sim.exchange.user_orders() if o.client_id == cid]) == 1
+
+
+# -- the deadline as the validity bound -----------------------------------------------
+async def test_create_held_past_its_deadline_is_refused_with_nothing_answered_meanwhile() -> None:
+    """The bound that needs no later answer (and so survives a crash and a wall clock
+    stepping back): deadline = venue now + 3 s, held 3.5 s, nothing else sent meanwhile."""
+    proxy, sim, cid, found = await _held_create(query_meanwhile=False, hold=3.5,
+                                                recv_window=3000)
+    _, status, body = proxy.delivered[0]
+    assert status == 200 and b"EService:Deadline elapsed" in body and b"txid" not in body
+    assert not found
+    assert [o for o in sim.exchange.user_orders() if o.client_id == cid] == []
+
+
+async def test_create_held_within_its_deadline_lands() -> None:
+    proxy, sim, cid, found = await _held_create(query_meanwhile=False, hold=1.0,
+                                                recv_window=5000)
+    _, status, body = proxy.delivered[0]
+    assert status == 200 and b"txid" in body and b"Deadline" not in body
+    assert found
+    assert len([o for o in sim.exchange.user_orders() if o.client_id == cid]) == 1
+
+
+async def test_the_deadline_is_set_on_the_venues_clock() -> None:
+    """The venue's clock 20 s ahead of ours: a deadline of our now + 5 s would have passed
+    there already; the offset measured from /0/public/Time at start puts it ahead."""
+    proxy, sim, cid, found = await _held_create(query_meanwhile=False, hold=1.0,
+                                                recv_window=5000, skew_ms=20_000)
+    _, status, body = proxy.delivered[0]
+    assert status == 200 and b"txid" in body and b"Deadline" not in body
     assert found
     assert len([o for o in sim.exchange.user_orders() if o.client_id == cid]) == 1
 
@@ -110,6 +149,7 @@ async def test_one_nonce_source_per_key_for_every_adapter_in_the_process() -> No
 @pytest.mark.parametrize(("options", "word"), [
     ({"recv_window": "abc"}, "recv_window"), ({"recv_window": "0"}, "recv_window"),
     ({"recv_window": "-5"}, "recv_window"), ({"recv_window": "1e3"}, "recv_window"),
+    ({"recv_window": "1999"}, "recv_window"), ({"recv_window": "60001"}, "recv_window"),
     ({"nonce_window": "x"}, "nonce_window"), ({"tier": "gold"}, "tier"),
     ({"rest_counter_max": "nan"}, "rest_counter_max"),
     ({"trade_counter_decay": "0"}, "trade_counter_decay"),
@@ -128,9 +168,11 @@ def test_validity_options() -> None:
         return KrakenVenue(VenueConfig(name="kraken", driver="kraken",
                                        rest_url="http://127.0.0.1:1", options=opts))
 
-    assert venue().request_validity() == 0.0
-    assert venue(recv_window="60000").request_validity() == 0.0  # accepted, not applicable
-    assert venue(nonce_window="5000000").request_validity() is None  # no bound then
+    assert venue().request_validity() == 5.0  # the deadline: venue now + 5000 ms
+    assert venue(recv_window="2000").request_validity() == 2.0  # the documented range
+    assert venue(recv_window="60000").request_validity() == 60.0
+    # a nonce window lets lower nonces in, but the deadline still bounds every create
+    assert venue(nonce_window="5000000").request_validity() == 5.0
     assert venue().tier.rest_max == 15  # starter unless told otherwise
 
 

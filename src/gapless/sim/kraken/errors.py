@@ -28,6 +28,9 @@ UNKNOWN_PAIR = "EQuery:Unknown asset pair"
 DUPLICATE_ORDER = "EOrder:Duplicate order"  # venue string unverified
 UNAVAILABLE = "EService:Unavailable"
 UNKNOWN_METHOD = "EGeneral:Unknown method"
+#: AddOrder's ``deadline`` had passed on arrival (string as listed in our venue notes; not
+#: found on Kraken's public pages)
+DEADLINE_ELAPSED = "EService:Deadline elapsed"
 
 
 def invalid_argument(name: str) -> KrakenError:

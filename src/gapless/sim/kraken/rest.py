@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from email.utils import formatdate
 from typing import Any
@@ -38,6 +39,11 @@ PAGE = 50
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HEX32_RE = re.compile(r"^[0-9a-fA-F]{32}$")
 _FREE_RE = re.compile(r"^[\x20-\x7e]{1,18}$")
+_RFC3339_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)$")
+#: how far ahead of now (ms) AddOrder's ``deadline`` must lie (docs: min now() + 2 seconds,
+#: max now() + 60 seconds); one that has already passed is "elapsed" instead
+DEADLINE_MIN_AHEAD_MS = 2000
+DEADLINE_MAX_AHEAD_MS = 60000
 
 
 def valid_cl_ord_id(value: str) -> bool:
@@ -153,6 +159,8 @@ class Handlers:
         return out
 
     def add_order(self, q: dict[str, str]) -> dict[str, Any]:
+        if "deadline" in q:  # checked on arrival, before anything else: no order then
+            self._check_deadline(q["deadline"])
         p = self.st.pair(q.get("pair"))
         spec = self.ex.specs[p.symbol]
         side = {"buy": BUY, "sell": SELL}.get(q.get("type", ""))
@@ -224,6 +232,16 @@ class Handlers:
             return {"descr": {"order": desc}}
         self.st.adopt(order)
         return {"descr": {"order": desc}, "txid": [self.st.txid(order.order_id)]}
+
+    def _check_deadline(self, raw: str) -> None:
+        """The request dies if its deadline passed before it arrived (latency, queueing);
+        one not in [now + 2 s, now + 60 s] is an invalid argument."""
+        at = _deadline_ms(raw)
+        now = self.ex.time_ms()
+        if at < now:
+            raise KrakenError(errors.DEADLINE_ELAPSED)
+        if not DEADLINE_MIN_AHEAD_MS <= at - now <= DEADLINE_MAX_AHEAD_MS:
+            raise invalid_argument("deadline")
 
     def _find(self, q: dict[str, str]) -> list[Order]:
         """Orders named by ``txid`` (id or userref) or ``cl_ord_id``."""
@@ -344,6 +362,18 @@ def amount(value: Decimal, places: int) -> str:
     (the core settles fills to the full precision of qty x price)."""
     s = fmt(value, places)
     return s if Decimal(s) == value else f"{value.normalize():f}"
+
+
+def _deadline_ms(raw: str) -> int:
+    """An RFC3339 timestamp (``2021-04-01T00:18:45Z``, fractions allowed) as Unix ms."""
+    text = raw.strip()
+    if not _RFC3339_RE.match(text):
+        raise invalid_argument("deadline")
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid_argument("deadline") from None
+    return int(at.timestamp() * 1000)
 
 
 def _decimal(raw: str | None, name: str) -> Decimal:

@@ -5,9 +5,12 @@ one ``QueryOrders`` (and ``QueryTrades`` when something filled) to report the re
 That read-back only goes when the REST counter has room *now*: an accepted order's answer
 never waits for budget. Without room, or if the read-back fails, the order is reported
 ACCEPTED (the txid proves it exists) and the stream or a query brings the rest.
-Validity bound: Kraken refuses any nonce not above the last one it accepted for the key,
-and our nonces strictly increase per key in the process, so once the venue has answered a
-later request, an earlier one still in transit can never execute (``request_validity`` 0).
+Validity bound: every AddOrder carries ``deadline`` = the venue's now (our clock plus the
+offset measured from ``/0/public/Time`` at start) + ``recv_window``, set when the attempt is
+signed; the matching engine refuses the request after it, so ``request_validity`` is
+``recv_window`` / 1000 whatever the key's nonce window, and across a crash too (the nonce
+rule, which also refuses an earlier nonce once a later one was answered, leans on the wall
+clock between processes).
 Client ids are ``cl_ord_id`` UUIDs; lookups by client id go through the txid we learned
 at placement, else ``OpenOrders``/``ClosedOrders`` filtered by ``cl_ord_id``.
 """
@@ -50,7 +53,7 @@ from gapless.transport.ws import Reconnected as WsReconnected
 from gapless.transport.ws import WsConnection
 from gapless.venues.base import PrivateEvent, Reconnected, VenueConfig
 from gapless.venues.common.endpoints import AuthKind, Endpoint
-from gapless.venues.common.venue import NoBudget, RestVenue, Signed
+from gapless.venues.common.venue import NoBudget, RestVenue, Signed, clock_offset_ms
 from gapless.venues.kraken.auth import KrakenSigner, nonce_source
 from gapless.venues.kraken.book import ChecksumMismatch, KrakenBook, parse_book_message
 from gapless.venues.kraken.errors import errors_of, map_http_status, map_kraken_error
@@ -73,6 +76,7 @@ from gapless.venues.kraken.translate import (
     OrderWire,
     PairSpec,
     PairWire,
+    TimeWire,
     TokenWire,
     TradesHistoryWire,
     TradeWire,
@@ -85,6 +89,7 @@ from gapless.venues.kraken.translate import (
     kraken_client_order_id,
     pairs_from,
     report_from,
+    rfc3339_ms,
 )
 from gapless.venues.kraken.userstream import ExecutionParser, trade_key
 
@@ -130,6 +135,7 @@ class KrakenVenue(RestVenue[PairSpec]):
         self._api_key = creds.api_key
         self._nonce = nonce_source(creds.api_key)
         self.nonce_window = self.options.nonce_window
+        self.recv_window = self.options.recv_window
         ws = self.ws_url
         if ws and urlsplit(ws).path in ("", "/"):
             ws += "/v2"
@@ -142,11 +148,24 @@ class KrakenVenue(RestVenue[PairSpec]):
         self._placed: dict[str, _Placed] = {}
         self.parser = ExecutionParser(self.name, {})
 
-    def request_validity(self) -> float | None:
-        """0.0: with the key's nonce window at 0 (Kraken's default) a request is dead once
-        the venue answered any later-nonced one. A non-zero window lets a lower nonce in
-        for as long as the venue likes, so then there is no bound (None)."""
-        return 0.0 if self.nonce_window == 0 else None
+    def request_validity(self) -> float:
+        """``recv_window`` / 1000: a create's ``deadline`` is venue now + ``recv_window``
+        and the matching engine refuses it after that, even where a nonce window would let
+        a lower nonce in."""
+        return self.recv_window / 1000
+
+    async def start(self) -> None:
+        await super().start()
+        await self.sync_time()  # the deadline is set on the venue's clock
+
+    async def sync_time(self) -> None:
+        """Measure the venue's clock offset. ``unixtime`` is whole seconds, so the venue's
+        now lies in [unixtime, unixtime + 1): its midpoint keeps the error within 0.5 s
+        plus half the round trip, inside the engine's skew margin."""
+        t0 = self.clock.time()
+        res = await self._public("Time", into=TimeWire)
+        t1 = self.clock.time()
+        self._time_offset_ms = clock_offset_ms(res.unixtime * 1000 + 500, t0, t1)
 
     # -- the request pipeline's venue hooks ------------------------------------------
     async def _public(self, method: str, query: str = "", *, into: type[T]) -> T:
@@ -175,7 +194,10 @@ class KrakenVenue(RestVenue[PairSpec]):
         signer = self._signer
         if signer is None:
             raise AuthError("kraken: this request needs credentials", venue=self.name)
-        nonce = self._nonce.next()  # a fresh nonce for every attempt
+        nonce = self._nonce.next()  # a fresh nonce (and create deadline) for every attempt
+        if ep.name == "AddOrder":
+            deadline = urlencode({"deadline": rfc3339_ms(self.now_ms() + self.recv_window)})
+            body = (body + b"&" if body else b"") + deadline.encode()
         signed = f"nonce={nonce}".encode() + (b"&" + body if body else b"")
         return query, signed, {
             "API-Key": self._api_key,

@@ -3,9 +3,10 @@
 ``API-Sign = base64(HMAC-SHA512(base64decode(secret), uri_path + SHA256(nonce + body)))``
 where ``body`` is the exact request body (which itself contains ``nonce=``).
 
-The nonce is also our validity bound: Kraken refuses a nonce not above the last one it
-accepted for the key (nonce window 0, the default). One source per API key in the process,
-so every request signed after another carries a larger nonce, whichever adapter sends it.
+Kraken refuses a nonce not above the last one it accepted for the key (nonce window 0,
+the default). One source per API key in the process, so every request signed after another
+carries a larger nonce, whichever adapter sends it. (A create's validity bound in time is
+its ``deadline``, set by the adapter.)
 """
 
 from __future__ import annotations
@@ -83,7 +84,5 @@ def _whole(opts: Mapping[str, str], name: str, default: int, *, minimum: int) ->
 
 def nonce_window_from_options(opts: Mapping[str, str]) -> int:
     """The key's nonce window as set at Kraken (in our nonce's unit, microseconds; default
-    0). ``recv_window`` is checked for shape like on every venue but does not apply here:
-    Kraken's bound is the nonce rule, not a time window."""
-    _whole(opts, "recv_window", 5000, minimum=1)
+    0). A create's time bound is its ``deadline`` (``recv_window``, checked in options)."""
     return _whole(opts, "nonce_window", 0, minimum=0)

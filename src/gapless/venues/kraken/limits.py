@@ -44,7 +44,7 @@ REST_COST: Mapping[str, int] = {
 }
 
 
-PUBLIC_METHODS = ("Assets", "AssetPairs", "Depth")
+PUBLIC_METHODS = ("Time", "Assets", "AssetPairs", "Depth")
 PRIVATE_METHODS = ("AddOrder", "CancelOrder", "QueryOrders", "QueryTrades", "OpenOrders",
                    "ClosedOrders", "BalanceEx", "TradesHistory", "GetWebSocketsToken")
 

@@ -12,18 +12,23 @@ from typing import Self
 from gapless.model import OrderType, TimeInForce
 from gapless.model.errors import ConfigError
 from gapless.venues.base import Capabilities, ClientIdRule
-from gapless.venues.common.options import VenueOptions
+from gapless.venues.common.options import VenueOptions, int_option
 from gapless.venues.kraken.auth import nonce_window_from_options
 from gapless.venues.kraken.limits import DEFAULT_TIER, TIERS, Tier, tier_from_options
 
 #: the depths Kraken's WebSocket v2 ``book`` channel offers
 WS_DEPTHS = (10, 25, 100, 500, 1000)
+#: the range AddOrder's ``deadline`` may lie ahead of the venue's now (docs: min now() + 2
+#: seconds, max now() + 60 seconds), so the range of ``recv_window`` (ms)
+DEADLINE_MIN_MS = 2000
+DEADLINE_MAX_MS = 60000
 
 
 class KrakenOptions(VenueOptions, frozen=True, kw_only=True):
-    """``book_depth`` (one of 10/25/100/500/1000), ``recv_window`` (shape-checked only:
-    Kraken's bound is the nonce rule), ``nonce_window`` (the key's window as set at Kraken,
-    µs; non-zero means no request validity bound), ``tier`` (starter/intermediate/pro) and
+    """``book_depth`` (one of 10/25/100/500/1000), ``recv_window`` (ms, 2000..60000: every
+    AddOrder carries ``deadline`` = venue now + this, the create's validity bound),
+    ``nonce_window`` (the key's window as set at Kraken, µs; the deadline bounds a create
+    whatever it is), ``tier`` (starter/intermediate/pro) and
     the rate-counter overrides ``rest_counter_max``, ``rest_counter_decay``,
     ``trade_counter_max``, ``trade_counter_decay``."""
 
@@ -42,11 +47,13 @@ class KrakenOptions(VenueOptions, frozen=True, kw_only=True):
         raw_depth = options.get("book_depth", "10").strip()
         if not (raw_depth.isascii() and raw_depth.isdigit() and int(raw_depth) in WS_DEPTHS):
             raise ConfigError(f"kraken: book_depth must be one of {WS_DEPTHS}", venue=venue)
-        nonce_window = nonce_window_from_options(options)  # also checks recv_window's shape
+        recv_window = int_option(options, "recv_window", 5000, low=DEADLINE_MIN_MS,
+                                 high=DEADLINE_MAX_MS, family="kraken", venue=venue)
+        nonce_window = nonce_window_from_options(options)
         tier = tier_from_options(options)
         return cls(
             book_depth=int(raw_depth),
-            recv_window=int(options.get("recv_window", "5000").strip()),
+            recv_window=recv_window,
             nonce_window=nonce_window,
             tier=options.get("tier", DEFAULT_TIER).strip().lower(),
             rest_counter_max=tier.rest_max,

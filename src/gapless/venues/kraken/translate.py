@@ -7,6 +7,7 @@ strings, WS v2 sends JSON numbers, both decoded from their exact text).
 
 from __future__ import annotations
 
+import time
 import uuid
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -227,6 +228,13 @@ class TokenWire(msgspec.Struct):
 
 class TimeWire(msgspec.Struct):
     unixtime: int
+
+
+def rfc3339_ms(unix_ms: int) -> str:
+    """AddOrder's ``deadline`` format: RFC3339 UTC to the millisecond
+    (``2021-04-01T00:18:45.123Z``)."""
+    secs, ms = divmod(unix_ms, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{ms:03d}Z"
 
 
 def side_of(raw: str, venue: str) -> Side:
