@@ -163,3 +163,50 @@ async def test_kill_between_journal_and_send(setup: tuple[Any, Path]) -> None:
     order = orders["crash-unsent"]
     assert at_venue(sim, order["client_order_id"]) == []
     assert order["state"] == "rejected"  # proven absent after its bound, never re-sent
+
+
+async def test_kill_while_the_create_is_held_in_transit(tmp_path: Path) -> None:
+    """The issue's case: the create is held 3 s by a proxy (within Binance's 5 s
+    recvWindow), `gapless order place` is SIGKILLed while it is on the wire, and
+    `gapless order status` runs at once. It must say UNKNOWN (exit 4), never rejected;
+    the held create then lands, and once the bound has passed the journal agrees with the
+    venue: accepted, one order."""
+    from venues.hostile import HostileProxy  # tests/ is on sys.path (test packages)
+
+    sim = await start_venue_sim("binance", host="127.0.0.1", port=0, seed=4)
+    proxy = await HostileProxy(sim.rest_url).start()
+    try:
+        creds = tmp_path / "creds.json"
+        write_credentials(creds, {"binance": {
+            "rest_url": proxy.url, "ws_url": sim.ws_url, "api_key": sim.api_key,
+            "secret": sim.secret, "passphrase": sim.passphrase}})
+        cfg = tmp_path / "gapless.toml"
+        write_config(cfg, "sqlite:///journal.sqlite",
+                     {"binance": ("binance", proxy.url, sim.ws_url)}, creds)
+        proxy.hold(3.0, "/api/v3/order", method="POST", count=1)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "gapless", "order", "place", "--config", str(cfg),
+            "--venue", "binance", "--symbol", "BTC/USDT", "--side", "buy", "--type", "limit",
+            "--qty", "0.01", "--price", low_price(sim), "--client-id", "held-kill",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        async with asyncio.timeout(30):
+            while proxy.held < 1:  # the create is on the wire, held by the proxy
+                assert proc.returncode is None, "place ended before its create was sent"
+                await asyncio.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)
+        await proc.wait()
+        code, out, err = await gapless("order", "status", "--config", str(cfg),
+                                       "--client-id", "held-kill", "--json")
+        assert "Traceback" not in err, err
+        assert code == 4 and json.loads(out)["state"] == "unknown", (code, out, err)
+        await proxy.wait_delivered(1)
+        assert proxy.delivered[0][1] == 200, "the held create landed"
+        await after_the_bound(cfg, "held-kill")
+        code, out, err = await gapless("order", "status", "--config", str(cfg),
+                                       "--client-id", "held-kill", "--json")
+        assert code == 0 and json.loads(out)["state"] == "accepted", (code, out, err)
+        cid = json.loads(out)["client_order_id"]
+        assert len(at_venue(sim, cid)) == 1
+    finally:
+        await proxy.stop()
+        await sim.stop()
