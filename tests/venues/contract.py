@@ -667,7 +667,8 @@ class VenueContract:
         self, harness: VenueHarness, hold_s: float, *, query_meanwhile: bool
     ) -> tuple[Venue, Order, float]:
         """Place a passive buy through a proxy that holds the next POST (the create) for
-        ``hold_s``, with a 0.3 s client timeout and ``recv_window`` 1500 ms. With
+        ``hold_s``, with a 0.3 s client timeout and ``recv_window`` 1500 ms (or the
+        harness's ``extra["held_recv_window"]``, for a venue that needs another). With
         ``query_meanwhile``, once the bound has passed a query (signed later than the
         create) is answered "not found" before the create is delivered. Returns the
         checking adapter, the order and the validity bound."""
@@ -675,7 +676,8 @@ class VenueContract:
         proxy = await HostileProxy(v.config.rest_url).start()
         base = harness.make_venue(rest_url=proxy.url, timeout=0.3)
         late = create_venue(msgspec.structs.replace(
-            base.config, options={**base.config.options, "recv_window": "1500"}))
+            base.config, options={**base.config.options,
+                                  "recv_window": harness.extra.get("held_recv_window", "1500")}))
         try:
             await late.start()  # pass-through: nothing is held yet
             validity = late.request_validity()
@@ -707,10 +709,11 @@ class VenueContract:
         """The venue refuses a create that arrives after its validity bound (Kraken: after
         a later-nonced request was answered): "not found" after the bound is final."""
         self.need(harness, "hostile_proxy")
-        v, o, validity = await self._held_create(harness, 3.0, query_meanwhile=True)
+        hold = harness.extra.get("held_past_s", 3.0)
+        v, o, validity = await self._held_create(harness, hold, query_meanwhile=True)
         with pytest.raises(OrderNotFound):
             await v.query_order(harness.symbol, o.client_order_id)
-        assert validity < 3.0
+        assert validity < hold
 
     async def test_create_held_within_its_bound_lands(self, harness: VenueHarness) -> None:
         """Held shorter than its bound (and past the client's timeout), the create still

@@ -48,6 +48,10 @@ class TestKrakenContract(VenueContract):
                                     tick_interval=0.2, **SIM_FAST),
             kraken_config, symbol="BTC/USD",
         ) as h:
+            # AddOrder's deadline lies 2 to 60 s ahead on arrival (and our estimate of the
+            # venue's clock, read in whole seconds, is within 0.5 s): a 3.5 s deadline
+            # still lands after the contract's 0.6 s hold, and has passed after 5 s
+            h.extra.update(held_recv_window="3500", held_past_s=5.0)
             yield h
 
 

@@ -10,8 +10,10 @@ import itertools
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 import pytest
@@ -22,7 +24,6 @@ from gapless.model import OrderState, Side
 from gapless.model.errors import ConfigError, GaplessError, OrderNotFound, Outcome
 from gapless.venues.base import Venue
 from gapless.venues.ccxt_bridge.adapter import CcxtVenue
-from gapless.venues.ccxt_bridge.validity import NO_DOCUMENTED_MAX_MS
 from gapless.venues.registry import create_venue
 
 from ..contract import VenueHarness, best, make_order, passive_buy_price, qty_for
@@ -49,7 +50,7 @@ def _coinbase_refused(status: int, body: Any) -> bool:
 
 
 def _kraken_refused(status: int, body: Any) -> bool:
-    return "EAPI:Invalid nonce" in body.get("error", [])
+    return "EService:Deadline elapsed" in body.get("error", [])  # past its AddOrder deadline
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Case:
     create_path: str  # what the proxy holds: the create endpoint's path
     max_ms: int  # the venue's maximum for recv_window (or the bridge's sanity ceiling)
     refused: Any  # (status, decoded body) -> the venue's documented refusal
-    #: seconds ``request_validity()`` gives for recv_window 3000 (Kraken: the nonce rule)
+    #: seconds ``request_validity()`` gives for recv_window 3000
     bound_3000: float
     sim: dict[str, Any] | None = None
     options: dict[str, str] | None = None
@@ -74,8 +75,8 @@ CASES = {
                 _okx_refused, 3.0),
     "coinbase": Case("coinbase", "BTC/USD", "/api/v3/brokerage/orders", 120_000,
                      _coinbase_refused, 3.0),
-    "kraken": Case("kraken", "BTC/USD", "/0/private/AddOrder", NO_DOCUMENTED_MAX_MS,
-                   _kraken_refused, 0.0, SIM_FAST, BRIDGE_FAST),
+    "kraken": Case("kraken", "BTC/USD", "/0/private/AddOrder", 60000,
+                   _kraken_refused, 3.0, SIM_FAST, BRIDGE_FAST),
 }
 IDS = list(CASES)
 
@@ -105,9 +106,9 @@ def test_request_validity_reflects_recv_window(exchange: str) -> None:
     case = CASES[exchange]
     assert _offline(exchange, recv_window="3000").request_validity() == case.bound_3000
     default = _offline(exchange).request_validity()  # 5000 ms unless configured
-    assert default == (0.0 if exchange == "kraken" else 5.0)
+    assert default == 5.0
     top = _offline(exchange, recv_window=str(case.max_ms)).request_validity()
-    assert top == (0.0 if exchange == "kraken" else case.max_ms / 1000)
+    assert top == case.max_ms / 1000
 
 
 def test_other_exchanges_offer_no_bound() -> None:
@@ -141,6 +142,26 @@ def test_okx_creates_carry_exptime() -> None:
     # OKX documents expTime for place/amend only; reads go without it
     read = v.ex.sign("trade/order", ["private"], "GET", {"instId": "BTC-USDT"})
     assert "expTime" not in read["headers"]
+
+
+def test_kraken_recv_window_below_the_deadline_minimum_is_a_config_error() -> None:
+    with pytest.raises(ConfigError) as ei:  # AddOrder deadline: min now() + 2 seconds
+        _offline("kraken", recv_window="1999")
+    assert "recv_window" in str(ei.value)
+    assert _offline("kraken", recv_window="2000").request_validity() == 2.0
+
+
+def test_kraken_creates_carry_a_deadline_on_the_venue_clock() -> None:
+    v = _offline("kraken", recv_window="3000")
+    v.ex.options["timeDifference"] = 7000  # our clock 7 s ahead of the venue's
+    before = v.ex.milliseconds()
+    req = v.ex.sign("AddOrder", ["private"], "POST", {"pair": "XBTUSD"})
+    after = v.ex.milliseconds()
+    raw = dict(p.split("=", 1) for p in req["body"].split("&"))["deadline"]
+    stamp = datetime.fromisoformat(unquote(raw).replace("Z", "+00:00")).timestamp() * 1000
+    assert before - 7000 + 3000 <= stamp <= after - 7000 + 3000 + 500  # + the mid-second
+    read = v.ex.sign("QueryOrders", ["private"], "POST", {"txid": "x"})
+    assert "deadline" not in read["body"]  # AddOrder only
 
 
 def test_kraken_nonces_strictly_increase() -> None:
@@ -191,9 +212,11 @@ def _delivered(proxy: HostileProxy) -> tuple[int, Any]:
 
 #: (exchange, recv_window, hold): whole-second JWT claims make a 3 s Coinbase token live
 #: 2 to 3 s, so its unheld requests are safe; every other bound is exact
-PAST = [(i, "3000", 4.5) if i == "coinbase" else (i, "1000", 2.5) for i in IDS]
+#: (Kraken's deadline must be 2 s ahead at least: 3 s, held 4 s)
+PAST = [(i, "3000", 4.5) if i == "coinbase" else (i, "3000", 4.0) if i == "kraken"
+        else (i, "1000", 2.5) for i in IDS]
 #: the venue's clock 20 s behind ours: only a bound signed on the venue's clock holds
-SKEWED = [c for c in PAST if c[0] != "kraken"]
+SKEWED = PAST
 
 
 async def _never_exists(case: Case, h: VenueHarness, hold_s: float, skew_ms: int = 0) -> None:
@@ -206,10 +229,8 @@ async def _never_exists(case: Case, h: VenueHarness, hold_s: float, skew_ms: int
     try:
         v, cid = await _held_create(case, h, proxy, hold_s=hold_s)
         try:
-            if case.exchange == "kraken":
-                # the nonce rule: a later-nonced request answered first burns the create's
-                with pytest.raises(OrderNotFound):
-                    await query.query_order(case.symbol, cid)
+            # nothing else is answered meanwhile: for Kraken the deadline alone, not the
+            # nonce rule, refuses the create
             await proxy.wait_delivered(1)
             status, body = _delivered(proxy)
             assert case.refused(status, body), (status, body)
@@ -262,7 +283,7 @@ def test_coinbase_jwt_lives_ceil_recv_window_seconds() -> None:
 @pytest.mark.parametrize("harness", [(i, "5000") for i in IDS], indirect=True, ids=IDS)
 async def test_create_held_within_its_bound_lands(harness: tuple[Case, VenueHarness]) -> None:
     # the other side: the bound is not tighter than the venue's, and an unknown create
-    # that lands in time is found (for Kraken: no later request was answered meanwhile)
+    # that lands in time is found
     case, h = harness
     proxy = await HostileProxy(h.sim.rest_url).start()
     try:

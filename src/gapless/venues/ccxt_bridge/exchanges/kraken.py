@@ -17,11 +17,14 @@
   per venue (public requests stay concurrent). ccxt signs with
   ``incrementing_nonce()``, which builds on that ``nonce()`` and never repeats within
   one instance either.
-* Validity bound: none in time, but Kraken's nonce rule is one: once the venue answered
-  a request with a later nonce, an earlier-nonced request arriving late is refused
-  (``EAPI:Invalid nonce``). Since the bridge sends private requests one at a time with
-  strictly increasing nonces, any later private request answered proves an unanswered
-  create dead: ``request_validity`` is 0.0. ``recv_window`` is checked and ignored.
+* Validity bound: ccxt 4.5 sends no ``deadline``. The bridge adds one to every signed
+  ``AddOrder`` (inside the signed body, fresh per signing): the venue's now (ccxt's
+  ``timeDifference``, read at start: ``sync_clock``) + ``recv_window`` (2000..60000 ms,
+  Kraken's documented range), so ``request_validity`` is ``recv_window`` / 1000. The
+  venue's ``Time`` is whole seconds (ccxt takes ``unixtime`` as read when the answer
+  arrived): the venue's now is taken as the middle of that second, within 0.5 s plus the
+  round trip, inside the engine's skew margin (the native adapter does the same). Kraken's
+  nonce rule still refuses a create overtaken by a later answered request too.
 * Envelope: every answer is ``{"error": [str...], "result": {...}}`` (``result`` absent
   on errors), and Kraken's REST sends every amount, price, fee and balance as a decimal
   string (and states, pairs, ids and flags as strings). Anything else is malformed:
@@ -46,7 +49,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from gapless.model import OrderReport, OrderState
-from gapless.model.errors import GaplessError, InvalidOrder, MalformedResponse, OrderNotFound
+from gapless.model.errors import (
+    ConfigError,
+    GaplessError,
+    InvalidOrder,
+    MalformedResponse,
+    OrderNotFound,
+)
 from gapless.venues.ccxt_bridge.profiles import Profile
 from gapless.venues.ccxt_bridge.quirks import Bridge, Quirks
 
@@ -58,7 +67,17 @@ PROFILE = Profile(
     id_pattern=r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
     id_max=36,
     id_alphabet="uuid",
+    recv_window_max_ms=60000,  # AddOrder deadline: max now() + 60 seconds
+    sync_clock=True,
 )
+#: AddOrder's ``deadline`` must lie at least this far ahead (docs: min now() + 2 seconds)
+DEADLINE_MIN_MS = 2000
+
+
+def rfc3339_ms(unix_ms: int) -> str:
+    """``deadline``'s format: RFC3339 UTC to the millisecond."""
+    secs, ms = divmod(int(unix_ms), 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{ms:03d}Z"
 #: REST fields that are always strings, wherever they appear in a result
 _STRING_FIELDS = frozenset({
     "balance", "hold_trade", "credit", "credit_used", "vol", "vol_exec", "cost", "fee",
@@ -143,7 +162,27 @@ class KrakenQuirks(Quirks):
         ex.fetch2 = serialized
 
     def sign_validity(self, venue: Bridge, recv_window_ms: int) -> float | None:
-        return 0.0  # the nonce rule (see the module docstring); no time bound to sign
+        """Every signed AddOrder gets ``deadline`` = venue now + ``recv_window``."""
+        if recv_window_ms < DEADLINE_MIN_MS:
+            raise ConfigError(
+                f"ccxt kraken: option recv_window must be a whole number from "
+                f"{DEADLINE_MIN_MS} to {PROFILE.recv_window_max_ms}, got {recv_window_ms}",
+                venue=venue.name)
+        ex = venue.ex
+        sign = ex.sign
+
+        def with_deadline(path: Any, api: Any = "public", method: str = "GET",
+                          params: Any = None) -> Any:
+            params = {} if params is None else params
+            private = api == "private" or (isinstance(api, list | tuple) and "private" in api)
+            if private and path == "AddOrder" and "deadline" not in params:
+                # the middle of the whole second ``Time`` answered (see the docstring)
+                venue_now = ex.milliseconds() - int(ex.options.get("timeDifference") or 0) + 500
+                params = {**params, "deadline": rfc3339_ms(venue_now + recv_window_ms)}
+            return sign(path, api, method, params)
+
+        ex.sign = with_deadline
+        return recv_window_ms / 1000
 
     def normalize_order(self, venue: Bridge, order: Any) -> Any:
         info = order.get("info") if isinstance(order, dict) else None
