@@ -69,6 +69,17 @@ def test_order_place_on_a_ccxt_venue_without_ccxt_exits_2(tmp_path: Path) -> Non
     assert "Traceback" not in proc.stderr
 
 
+def test_venues_without_ccxt_lists_the_native_ones_and_names_the_extra(tmp_path: Path) -> None:
+    argv = ["gapless", "venues", "--json"]
+    proc = _python(f"sys.argv = {argv!r}\nfrom gapless.cli.main import main\nmain()\n", tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and "gapless[ccxt]" in proc.stderr
+    import orjson
+
+    rows = orjson.loads(proc.stdout)
+    assert {r["driver"] for r in rows} == {"binance", "bybit", "coinbase", "kraken", "okx"}
+
+
 def test_a_missing_module_that_is_no_feature_still_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(registry.DRIVERS, "broken", "gapless_no_such_module:Venue")
     with pytest.raises(ModuleNotFoundError):

@@ -21,6 +21,9 @@ def venues_command(
     from gapless.venues.ccxt_bridge.catalog import venue_catalog
 
     rows = venue_catalog()
+    if not any(r["driver"] == "ccxt" for r in rows):
+        typer.echo("ccxt is not installed: native venues only "
+                   "(pip install 'gapless[ccxt]' for 100+ more)", err=True)
     if json_out:
         print(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
         return

@@ -64,7 +64,10 @@ def venue_catalog() -> list[dict[str, Any]]:
             continue
         rows.append({"venue": driver, "driver": driver, "exchange": "", **_NATIVE_CAPS})
 
-    import ccxt.async_support as ccxt_async
+    try:
+        import ccxt.async_support as ccxt_async
+    except ImportError:  # the ccxt extra is not installed: the native venues only
+        return rows
 
     try:
         import ccxt.pro as ccxt_pro
