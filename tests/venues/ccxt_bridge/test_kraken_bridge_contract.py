@@ -22,6 +22,9 @@ BRIDGE_FAST = {"rate_limit_ms": "5"}
 async def kraken() -> AsyncIterator[VenueHarness]:
     async with bridge_harness("kraken", "kraken", symbol="BTC/USD", sim_options=SIM_FAST,
                               options=BRIDGE_FAST) as h:
+        # AddOrder's deadline lies 2 to 60 s ahead on arrival: the held-create cases need
+        # a longer recv_window and hold than the contract's 1.5 s and 3 s
+        h.extra.update(held_recv_window="3500", held_past_s=5.0)
         yield h
 
 
