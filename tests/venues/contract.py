@@ -15,20 +15,15 @@ import asyncio
 import contextlib
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from decimal import ROUND_UP, Decimal
-from typing import Any
 
-import msgspec
 import pytest
 
 from gapless.model import (
     Balance,
     BookSnapshot,
     Fill,
-    Instrument,
-    Order,
     OrderReport,
     OrderState,
     OrderType,
@@ -40,173 +35,33 @@ from gapless.model.errors import (
     InsufficientFunds,
     InvalidOrder,
     LocalDenial,
-    MalformedResponse,
     OrderNotFound,
     Outcome,
-    OutcomeUnknown,
     RateLimited,
-    RequestTimeout,
-    Retryable,
-    ServerError,
     UnknownSymbol,
-    VenueUnavailable,
 )
-from gapless.venues.base import Reconnected, Venue
-from gapless.venues.registry import create_venue
+from gapless.venues.base import Reconnected
 
+from .contract_faults import FaultContract
+from .contract_support import (
+    ALL_CAPABILITIES,
+    SIM_FEATURES,
+    WAIT,
+    VenueHarness,
+    best,
+    declared_capabilities,
+    make_order,
+    new_intent,
+    passive_buy_price,
+    pumped,
+    qty_for,
+    until_live,
+    wait_for_report,
+)
 from .hostile import MODES, HostileProxy
 
-#: what the simulators behind every harness offer (fault injection, dropped answers, the
-#: hostile proxy); the venue's own abilities come from its declared capabilities
-SIM_FEATURES = frozenset({"faults", "drop_response", "rate_limit_faults", "hostile_proxy"})
-#: everything the suite can exercise; a harness may leave some out
-ALL_CAPABILITIES = frozenset(
-    {"market", "ioc", "post_only", "watch_book", "private_events", *SIM_FEATURES}
-)
 
-
-def declared_capabilities(venue: Venue) -> frozenset[str]:
-    """The suite's switches that the adapter's ``capabilities`` attribute turns on."""
-    caps = venue.capabilities
-    flags = {
-        "market": OrderType.MARKET in caps.order_types,
-        "ioc": TimeInForce.IOC in caps.time_in_force,
-        "post_only": TimeInForce.POST_ONLY in caps.time_in_force,
-        "watch_book": caps.book_stream,
-        "private_events": caps.private_stream,
-    }
-    return frozenset(name for name, on in flags.items() if on)
-WAIT = 10.0  # seconds to wait for stream events
-
-
-@dataclass
-class VenueHarness:
-    venue: Venue  # started
-    sim: Any  # running simulator: ``.faults``, ``.stop()``
-    #: build another (not started) adapter for the same account: optional REST URL override
-    #: (for the hostile proxy) and request timeout
-    make_venue: Callable[..., Venue]
-    symbol: str = "BTC/USDT"
-    #: ``None``: the adapter's declared capabilities plus ``SIM_FEATURES``
-    capabilities: frozenset[str] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def features(self) -> frozenset[str]:
-        if self.capabilities is not None:
-            return self.capabilities
-        return declared_capabilities(self.venue) | SIM_FEATURES
-
-
-# -- helpers ---------------------------------------------------------------------------
-def new_intent(tag: str = "t") -> str:
-    return f"ct-{tag}-{uuid.uuid4().hex[:12]}"
-
-
-def make_order(
-    venue: Venue,
-    symbol: str,
-    side: Side,
-    qty: Decimal,
-    price: Decimal | None = None,
-    *,
-    tif: TimeInForce = TimeInForce.GTC,
-    intent: str | None = None,
-    client_order_id: str | None = None,
-) -> Order:
-    intent = intent or new_intent()
-    return Order(
-        intent_id=intent,
-        venue=venue.name,
-        symbol=symbol,
-        side=side,
-        type=OrderType.LIMIT if price is not None else OrderType.MARKET,
-        qty=qty,
-        price=price,
-        tif=tif,
-        client_order_id=client_order_id or venue.client_order_id(intent),
-    )
-
-
-async def best(venue: Venue, symbol: str) -> tuple[Decimal, Decimal]:
-    book = await venue.order_book(symbol, 5)
-    assert book.bids and book.asks, "the simulator should have a two-sided book"
-    return book.bids[0].price, book.asks[0].price
-
-
-def qty_for(inst: Instrument, price: Decimal, factor: Decimal = Decimal(2)) -> Decimal:
-    """Smallest comfortable quantity: above min qty and min notional (times ``factor``)."""
-    need = max(inst.min_qty, (inst.min_notional * factor / price) if inst.min_notional else 0)
-    step = inst.step_size or Decimal("0.00000001")
-    q = (need / step).to_integral_value(rounding=ROUND_UP) * step
-    return max(q, step).quantize(step) if inst.step_size else q
-
-
-def passive_buy_price(inst: Instrument, bid: Decimal) -> Decimal:
-    p = inst.round_price(bid * Decimal("0.95"), Side.BUY)
-    return max(p, inst.min_price, inst.tick_size)
-
-
-async def wait_for_report(
-    queue: asyncio.Queue[Any], pred: Callable[[OrderReport], bool], timeout: float
-) -> OrderReport | None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        left = deadline - loop.time()
-        if left <= 0:
-            return None
-        try:
-            ev = await asyncio.wait_for(queue.get(), left)
-        except TimeoutError:
-            return None
-        if isinstance(ev, OrderReport) and pred(ev):
-            return ev
-
-
-
-@contextlib.asynccontextmanager
-async def pumped(venue: Venue) -> AsyncIterator[tuple[asyncio.Queue[Any], asyncio.Task[None]]]:
-    """Follow ``venue.private_events()`` into a queue for the duration of the block."""
-    queue: asyncio.Queue[Any] = asyncio.Queue()
-    stream = venue.private_events()
-
-    async def pump() -> None:
-        async for ev in stream:
-            await queue.put(ev)
-
-    task = asyncio.create_task(pump())
-    try:
-        yield queue, task
-    finally:
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-        with contextlib.suppress(Exception):
-            await stream.aclose()  # type: ignore[attr-defined]
-
-
-
-async def until_live(
-    v: Venue, sym: str, queue: asyncio.Queue[Any], task: asyncio.Task[None], failure: str
-) -> None:
-    """Place passive probe orders until one's update comes through the private stream
-    (streams subscribe asynchronously, so the first orders may pass unseen)."""
-    inst = v.instrument(sym)
-    bid, _ = await best(v, sym)
-    price = passive_buy_price(inst, bid)
-    for _ in range(10):
-        probe = make_order(v, sym, Side.BUY, qty_for(inst, price), price)
-        await v.place_order(probe)
-        if await wait_for_report(
-            queue, lambda r, c=probe.client_order_id: r.client_order_id == c, 1.0
-        ):
-            return
-        assert not task.done(), task.exception() if not task.cancelled() else None
-    pytest.fail(failure)
-
-
-class VenueContract:
+class VenueContract(FaultContract):
     """Subclass in ``test_<venue>_contract.py`` and provide the ``harness`` fixture."""
 
     def need(self, h: VenueHarness, cap: str) -> None:
@@ -542,183 +397,23 @@ class VenueContract:
                 await v.place_order(make_order(v, sym, Side.BUY, qty_for(inst, price), price))
         assert ei.value.outcome is Outcome.RETRYABLE and not ei.value.banned
 
-    # -- failures ----------------------------------------------------------------------
-    async def test_outage_503(self, harness: VenueHarness) -> None:
-        self.need(harness, "faults")
-        v, sym = harness.venue, harness.symbol
-        inst = v.instrument(sym)
-        bid, _ = await best(v, sym)
-        price = passive_buy_price(inst, bid)
-        o = make_order(v, sym, Side.BUY, qty_for(inst, price), price)
-        harness.sim.faults.outage = "503"
-        try:
-            with pytest.raises(VenueUnavailable) as read_err:
-                await v.query_order(sym, o.client_order_id)
-            assert read_err.value.outcome is Outcome.RETRYABLE
-            with pytest.raises(ServerError) as create_err:
-                await v.place_order(o)
-            assert create_err.value.outcome is Outcome.UNKNOWN  # never "failed"
-        finally:
-            harness.sim.faults.outage = None
-        with pytest.raises(OrderNotFound):
-            await v.query_order(sym, o.client_order_id)
 
-    async def test_outage_refused(self, harness: VenueHarness) -> None:
-        self.need(harness, "faults")
-        v, sym = harness.venue, harness.symbol
-        inst = v.instrument(sym)
-        bid, _ = await best(v, sym)
-        price = passive_buy_price(inst, bid)
-        o = make_order(v, sym, Side.BUY, qty_for(inst, price), price)
-        harness.sim.faults.outage = "refuse"
-        try:
-            with pytest.raises((Retryable, OutcomeUnknown)):
-                await v.place_order(o)
-        finally:
-            harness.sim.faults.outage = None
-        with pytest.raises(OrderNotFound):
-            await v.query_order(sym, o.client_order_id)
-
-    async def test_unreachable_venue_is_unavailable(self, harness: VenueHarness) -> None:
-        import socket
-
-        with socket.socket() as s:  # a port nobody listens on
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        other = harness.make_venue(rest_url=f"http://127.0.0.1:{port}", timeout=2.0)
-        try:
-            with pytest.raises(VenueUnavailable):
-                await other.start()
-        finally:
-            await other.close()
-
-    async def test_dropped_response_after_accept_is_unknown_then_found(
-        self, harness: VenueHarness
-    ) -> None:
-        self.need(harness, "drop_response")
-        v, sym = harness.venue, harness.symbol
-        inst = v.instrument(sym)
-        bid, _ = await best(v, sym)
-        price = passive_buy_price(inst, bid)
-        o = make_order(v, sym, Side.BUY, qty_for(inst, price), price)
-        harness.sim.faults.drop_mode = "close"
-        harness.sim.faults.drop_response_next = 1
-        with pytest.raises(OutcomeUnknown):
-            await v.place_order(o)
-        found = await v.query_order(sym, o.client_order_id)
-        assert found.state is OrderState.ACCEPTED and found.client_order_id == o.client_order_id
-
-    async def test_hung_response_times_out_then_found(self, harness: VenueHarness) -> None:
-        self.need(harness, "drop_response")
-        v, sym = harness.venue, harness.symbol
-        fast = harness.make_venue(timeout=0.5)
-        await fast.start()
-        try:
-            inst = fast.instrument(sym)
-            bid, _ = await best(fast, sym)
-            price = passive_buy_price(inst, bid)
-            o = make_order(fast, sym, Side.BUY, qty_for(inst, price), price)
-            harness.sim.faults.drop_mode = "hang"
-            harness.sim.faults.drop_response_next = 1
-            with pytest.raises(RequestTimeout):
-                await fast.place_order(o)
-        finally:
-            harness.sim.faults.drop_response_next = 0
-            await fast.close()
-        assert (await v.query_order(sym, o.client_order_id)).state is OrderState.ACCEPTED
-
-    @pytest.mark.parametrize("mode", MODES)
-    async def test_hostile_responses_are_malformed(
-        self, harness: VenueHarness, mode: str
-    ) -> None:
-        self.need(harness, "hostile_proxy")
-        sym = harness.symbol
-        proxy = await HostileProxy(harness.venue.config.rest_url).start()
-        v = harness.make_venue(rest_url=proxy.url)
-        try:
-            await v.start()  # pass-through while loading instruments
-            inst = v.instrument(sym)
-            bid, _ = await best(v, sym)
-            price = passive_buy_price(inst, bid)
-            resting = make_order(v, sym, Side.BUY, qty_for(inst, price), price)
-            await v.place_order(resting)
-            proxy.mode = mode
-            with pytest.raises(MalformedResponse):
-                await v.query_order(sym, resting.client_order_id)
-            with pytest.raises(MalformedResponse):
-                await v.balances()
-            with pytest.raises(MalformedResponse):
-                await v.open_orders(sym)
-            with pytest.raises(MalformedResponse):
-                await v.order_book(sym, 5)
-            o = make_order(v, sym, Side.BUY, qty_for(inst, price), price)
-            with pytest.raises(MalformedResponse) as ei:
-                await v.place_order(o)
-            assert ei.value.outcome is Outcome.UNKNOWN
-            proxy.mode = None
-            # the order went through despite the garbage answer: nothing lost
-            assert (await v.query_order(sym, o.client_order_id)).state is OrderState.ACCEPTED
-        finally:
-            await v.close()
-            await proxy.stop()
-
-    # -- a create held in transit, delivered late (never declared dead while it can land)
-    async def _held_create(
-        self, harness: VenueHarness, hold_s: float, *, query_meanwhile: bool
-    ) -> tuple[Venue, Order, float]:
-        """Place a passive buy through a proxy that holds the next POST (the create) for
-        ``hold_s``, with a 0.3 s client timeout and ``recv_window`` 1500 ms (or the
-        harness's ``extra["held_recv_window"]``, for a venue that needs another). With
-        ``query_meanwhile``, once the bound has passed a query (signed later than the
-        create) is answered "not found" before the create is delivered. Returns the
-        checking adapter, the order and the validity bound."""
-        v, sym = harness.venue, harness.symbol
-        proxy = await HostileProxy(v.config.rest_url).start()
-        base = harness.make_venue(rest_url=proxy.url, timeout=0.3)
-        late = create_venue(msgspec.structs.replace(
-            base.config, options={**base.config.options,
-                                  "recv_window": harness.extra.get("held_recv_window", "1500")}))
-        try:
-            await late.start()  # pass-through: nothing is held yet
-            validity = late.request_validity()
-            assert validity is not None, "every contract venue bounds its requests"
-            inst = late.instrument(sym)
-            bid, _ = await best(v, sym)
-            price = passive_buy_price(inst, bid)
-            o = make_order(late, sym, Side.BUY, qty_for(inst, price), price)
-            proxy.hold(hold_s, method="POST", count=1)
-            loop = asyncio.get_running_loop()
-            with pytest.raises(OutcomeUnknown):
-                await late.place_order(o)
-            returned = loop.time()
-            assert proxy.held == 1, "the fault must fire: the create was held"
-            if query_meanwhile:
-                await asyncio.sleep(max(0.0, returned + validity + 0.3 - loop.time()))
-                assert not proxy.delivered, "the hold must outlast the bound"
-                with pytest.raises(OrderNotFound):
-                    await v.query_order(sym, o.client_order_id)
-            await proxy.wait_delivered(1, timeout=hold_s + 10)
-            return v, o, validity
-        finally:
-            await late.close()
-            await proxy.stop()
-
-    async def test_create_held_past_its_bound_never_executes(
-        self, harness: VenueHarness
-    ) -> None:
-        """The venue refuses a create that arrives after its validity bound (Kraken: after
-        a later-nonced request was answered): "not found" after the bound is final."""
-        self.need(harness, "hostile_proxy")
-        hold = harness.extra.get("held_past_s", 3.0)
-        v, o, validity = await self._held_create(harness, hold, query_meanwhile=True)
-        with pytest.raises(OrderNotFound):
-            await v.query_order(harness.symbol, o.client_order_id)
-        assert validity < hold
-
-    async def test_create_held_within_its_bound_lands(self, harness: VenueHarness) -> None:
-        """Held shorter than its bound (and past the client's timeout), the create still
-        executes: a "not found" before the bound proves nothing."""
-        self.need(harness, "hostile_proxy")
-        v, o, _ = await self._held_create(harness, 0.6, query_meanwhile=False)
-        found = await v.query_order(harness.symbol, o.client_order_id)
-        assert found.state is OrderState.ACCEPTED
+#: what contract modules import from here
+__all__ = [
+    "ALL_CAPABILITIES",
+    "HostileProxy",
+    "MODES",
+    "SIM_FEATURES",
+    "VenueContract",
+    "VenueHarness",
+    "WAIT",
+    "best",
+    "declared_capabilities",
+    "make_order",
+    "new_intent",
+    "passive_buy_price",
+    "pumped",
+    "qty_for",
+    "until_live",
+    "wait_for_report",
+]
