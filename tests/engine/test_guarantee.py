@@ -237,3 +237,26 @@ async def test_final_orders_leave_memory_and_old_intents_are_answered_from_the_j
             assert len(sim.exchange.user_orders()) == before
     finally:
         await sim.stop()
+
+
+async def test_cancel_of_a_create_still_in_transit_is_final(tmp_path: Path) -> None:
+    """The create is held 3 s (within Binance's 5 s recvWindow) and the caller cancels at
+    once: the cancel must not answer "unknown" and leave the create to land and rest
+    live; it waits for the create's bound, then cancels what landed."""
+    sim = await start_venue_sim("binance", host="127.0.0.1", port=0, seed=6, tick_interval=0)
+    proxy = await HostileProxy(sim.rest_url).start()
+    try:
+        venue = create_venue(config(sim, "binance", rest_url=proxy.url, timeout=1.0))
+        async with engine_on({"binance": venue}, tmp_path / "c.sqlite") as eng:
+            intent = await passive_intent(eng, "binance", "held-cancel", "BTC/USDT")
+            proxy.hold(3.0, CREATE_PATH["binance"], method="POST", count=1)
+            order = await eng.submit(intent)
+            assert proxy.held == 1 and order.state is OrderState.UNKNOWN
+            done = await eng.cancel(intent.intent_id)
+            assert proxy.delivered and proxy.delivered[0][1] == 200, "the held create landed"
+            assert done.state is OrderState.CANCELED
+            landed = at_venue(sim, order.client_order_id)
+            assert len(landed) == 1 and landed[0].status == "CANCELED"
+    finally:
+        await proxy.stop()
+        await sim.stop()

@@ -120,11 +120,8 @@ class Engine:
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self, *, load_balances: bool = True, streams: bool = False) -> None:
-        """Start every venue, recover from the journal, then optionally follow private streams.
-
-        A venue that cannot be reached is recorded in ``unreachable`` (its orders stay as
-        journaled, not yet reconciled) and does not stop the others; with ``streams`` the
-        maintenance loop keeps trying it."""
+        """Start every venue, recover, optionally follow private streams. An unreachable
+        venue goes to ``unreachable`` (its orders not yet reconciled); others go on."""
         self._streams, self._load_balances = streams, load_balances
         names = list(self.venues)
         results = await asyncio.gather(
@@ -349,16 +346,20 @@ class Engine:
                 await self.clock.sleep(self.backoff.delay(attempt))
 
     # -- cancel / status -------------------------------------------------------------
-    async def cancel(self, intent_id: str) -> Order:
-        """Cancel by client order id. An order whose send outcome is still open is first
-        resolved (bounded queries): what never landed needs no cancel."""
+    async def cancel(self, intent_id: str, *, max_wait: float = 65.0) -> Order:
+        """Cancel by client order id. An UNKNOWN create is resolved first, waiting (up to
+        ``max_wait``) for its validity bound if needed: then the venue's answer is final."""
         order = await self._load(intent_id)
         sending = self._sending.get(intent_id)
         if sending is not None:  # our own create is in flight: let it finish first
             await sending.wait()
         if order.state in (S.CREATED, S.SUBMITTED, S.UNKNOWN):
-            await self._mark_unknown(order)
+            await self._mark_unknown(order, self.venues.get(order.venue))
             await self.resolve_unknown(order)
+            wait = order.times.expires / 1e9 - self.clock.time()
+            if order.state is S.UNKNOWN and order.times.expires and 0 < wait <= max_wait:
+                await self.clock.sleep(wait + 0.01)
+                await self.resolve_unknown(order)
         if order.state.is_terminal or order.state is S.UNKNOWN:
             self._settle(order)
             return order  # finished, or its outcome is not known yet
