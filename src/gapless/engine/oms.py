@@ -144,7 +144,7 @@ class Engine:
             raise
         except GaplessError as exc:
             self.unreachable[name] = str(exc)
-            log.warning("venue %s is unreachable: %s", name, exc)
+            log.info("venue %s is unreachable: %s", name, exc)  # callers report it
             return False
         self.unreachable.pop(name, None)
         await self.recover(name)
