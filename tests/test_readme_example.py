@@ -43,20 +43,42 @@ async def sim_config(tmp_path: Path) -> AsyncIterator[tuple[SimCluster, Path]]:
 
 RESTING_THEN_CANCELED = [("-", "created"), ("created", "submitted"), ("submitted", "accepted"),
                          ("accepted", "pending_cancel"), ("pending_cancel", "canceled")]
+PARTIAL_THEN_CANCELED = [("-", "created"), ("created", "submitted"),
+                         ("submitted", "partially_filled"),
+                         ("partially_filled", "pending_cancel"), ("pending_cancel", "canceled")]
 
 
-def printed(out: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(intent id, state) per order line; (previous, state) per indented event line."""
-    orders, events = [], []
+def printed(out: str) -> tuple[list[tuple[str, str]], dict[str, list[tuple[str, str]]],
+                                dict[str, list[str]]]:
+    """(intent id, state) per order line; per intent, (previous, state) per event line and
+    the fills the event lines carry."""
+    orders: list[tuple[str, str]] = []
+    events: dict[str, list[tuple[str, str]]] = {}
+    fills: dict[str, list[str]] = {}
     for line in out.splitlines():
         if line.startswith("  "):
-            previous, arrow, state = line.split()
+            intent_id, previous, arrow, state, *fill = line.split()
             assert arrow == "->", line
-            events.append((previous, state))
+            events.setdefault(intent_id, []).append((previous, state))
+            if fill:
+                fills.setdefault(intent_id, []).append(" ".join(fill))
         elif line.strip():
             intent_id, state = line.split()
             orders.append((intent_id, state))
-    return orders, events
+    return orders, events, fills
+
+
+def check_printed(out: str) -> tuple[str, str]:
+    """The example's two orders and their event sequences; returns their intent ids."""
+    orders, events, fills = printed(out)
+    assert [state for _, state in orders] == [
+        "accepted", "canceled", "partially_filled", "canceled"]
+    resting, taking = orders[0][0], orders[2][0]
+    assert orders[1][0] == resting and orders[3][0] == taking
+    assert events[resting] == RESTING_THEN_CANCELED
+    assert events[taking] == PARTIAL_THEN_CANCELED
+    assert resting not in fills and len(fills[taking]) == 1  # the fill rode on its event
+    return resting, taking
 
 
 async def test_the_example_as_a_script_places_and_cancels_a_resting_order(
@@ -70,11 +92,7 @@ async def test_the_example_as_a_script_places_and_cancels_a_resting_order(
     )
     out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
-    lines, events = printed(out.decode())
-    assert [state for _, state in lines] == ["accepted", "canceled"]
-    assert events == RESTING_THEN_CANCELED
-    intent_id = lines[0][0]
-    assert lines[1][0] == intent_id
+    intent_id, taking = check_printed(out.decode())
     # the venue saw it, and the journal (next to the config) holds it and its events
     assert any(o.status == "CANCELED" for o in cluster["binance"].exchange.user_orders()), \
         "the simulator never saw the order"
@@ -88,6 +106,8 @@ async def test_the_example_as_a_script_places_and_cancels_a_resting_order(
     assert stored is not None and stored.state.value == "canceled"
     assert [(e.previous.value if e.previous else "-", e.state.value) for e in journaled
             if e.intent_id == intent_id] == RESTING_THEN_CANCELED
+    assert [(e.previous.value if e.previous else "-", e.state.value) for e in journaled
+            if e.intent_id == taking] == PARTIAL_THEN_CANCELED
 
 
 async def test_the_example_in_process(
@@ -98,6 +118,4 @@ async def test_the_example_in_process(
     namespace: dict[str, Any] = {"__name__": "readme_example"}
     exec(compile(readme_example(), str(README), "exec"), namespace)
     await namespace["main"](str(config))
-    orders, events = printed(capsys.readouterr().out)
-    assert [state for _, state in orders] == ["accepted", "canceled"]
-    assert events == RESTING_THEN_CANCELED
+    check_printed(capsys.readouterr().out)
