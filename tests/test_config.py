@@ -437,10 +437,25 @@ def test_exchange_is_only_for_the_ccxt_driver() -> None:
         parse_config(BINANCE + 'exchange = "binance"\n')
 
 
-def test_ccxt_bridge_options_stay_free_form_at_load() -> None:
-    cfg = parse_config('journal = "sqlite:///j.db"\n[venues.c]\ndriver = "ccxt"\nexchange = "okx"\n'
-                       'rest_url = "http://h"\noptions = { poll_interval_s = "0.5" }\n')
-    assert cfg.venues["c"].options == {"poll_interval_s": "0.5", "exchange": "okx"}
+CCXT = 'journal = "sqlite:///j.db"\n[venues.c]\ndriver = "ccxt"\nexchange = "okx"\nrest_url = "http://h"\n'
+
+
+def test_ccxt_bridge_options_are_typed_at_load() -> None:
+    cfg = parse_config(CCXT + 'options = { poll_interval_s = "0.5", header_limits = "off" }\n')
+    assert cfg.venues["c"].options == {"poll_interval_s": "0.5", "header_limits": "off",
+                                       "exchange": "okx"}
+
+
+@pytest.mark.parametrize(("options", "needle"), [
+    ('{ pol_interval_s = "0.5" }', "pol_interval_s"),  # a typo is named, with the known ones
+    ('{ poll_interval_s = "soon" }', "poll_interval_s"),
+    ('{ book_depth = "-3" }', "book_depth"),
+    ('{ header_limits = "maybe" }', "header_limits"),
+    ('{ rate_limit_ms = "1e3" }', "rate_limit_ms"),
+])
+def test_bad_ccxt_bridge_options_fail_at_load_naming_the_option(options: str, needle: str) -> None:
+    with pytest.raises(ConfigError, match=needle):
+        parse_config(CCXT + f"options = {options}\n")
 
 
 def test_engine_table_carries_the_engine_knobs() -> None:

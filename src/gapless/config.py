@@ -27,11 +27,9 @@ Secrets never appear in the config itself: inline ``api_key``/``secret``/``passp
 keys are refused, and no error message ever contains a secret value.
 
 The schema is closed: an unknown table or key anywhere is a ``ConfigError`` naming it. A
-native venue's ``options`` are checked against that venue's typed options
-(``venues/<name>/options.py``) at load time, so a misspelled option fails here, not
-silently at the first order. The ccxt bridge's options stay free-form at load: the bridge
-checks the ones it reads when it is built (its ccxt exchange ids are open-ended, and its
-option set is still moving with its split). ``[risk]``, ``[service]`` and ``[cluster]``
+venue's ``options`` are checked against its driver's typed options
+(``venues/<name>/options.py``, ``venues/ccxt_bridge/options.py``) at load time, so a
+misspelled option fails here, not silently at the first order. ``[risk]``, ``[service]`` and ``[cluster]``
 are reserved for the issues that add them: they may appear, empty, and refuse every key.
 """
 
@@ -71,6 +69,8 @@ _OPTION_TYPES = {
     "coinbase": "gapless.venues.coinbase.options:CoinbaseOptions",
     "kraken": "gapless.venues.kraken.options:KrakenOptions",
 }
+#: the bridge's options (``exchange`` included); ccxt itself is not imported to check them
+_CCXT_OPTIONS = "gapless.venues.ccxt_bridge.options:CcxtOptions"
 _URL_SCHEMES = {"rest_url": ("http", "https"), "ws_url": ("ws", "wss")}
 MAX_REQUEST_TIMEOUT = 3600.0  # an hour: beyond it a "timeout" is a hang
 
@@ -205,8 +205,8 @@ def _reserved(table: str, t: Mapping[str, Any], source: str) -> ReservedSettings
 
 
 def _check_options(driver: str, options: Mapping[str, str], name: str, source: str) -> None:
-    """A native venue's options against its typed struct; other drivers check their own."""
-    target = _OPTION_TYPES.get(driver)
+    """A venue's options against its driver's typed struct (the ccxt bridge's included)."""
+    target = _OPTION_TYPES.get(driver) or (_CCXT_OPTIONS if driver == "ccxt" else None)
     if target is None:
         return
     module, _, attr = target.partition(":")

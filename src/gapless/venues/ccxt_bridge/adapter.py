@@ -45,6 +45,7 @@ from gapless.venues.ccxt_bridge import streams
 from gapless.venues.ccxt_bridge.errors import map_ccxt_error
 from gapless.venues.ccxt_bridge.hooks import CALL, Call, exchange_class
 from gapless.venues.ccxt_bridge.limits import CcxtLimits
+from gapless.venues.ccxt_bridge.options import CcxtOptions
 from gapless.venues.ccxt_bridge.profiles import Profile, profile_for, rewrite_api_urls
 from gapless.venues.ccxt_bridge.quirks import Quirks, quirks_for
 from gapless.venues.ccxt_bridge.translate import (
@@ -71,19 +72,20 @@ class CcxtVenue(Venue):
         dlq: DeadLetterQueue | None = None,
     ) -> None:
         super().__init__(config)
-        opts = config.options
-        exchange_id = opts.get("exchange", "").strip()
-        if not exchange_id:
-            raise ConfigError(f'venue {config.name!r}: driver "ccxt" needs exchange = "<ccxt id>"')
+        try:
+            self.options = opts = CcxtOptions.parse(config.options, venue=config.name)
+        except ConfigError as exc:
+            raise ConfigError(f"venue {config.name!r}: {exc.message}", venue=config.name) from None
+        exchange_id = opts.exchange
         self.exchange_id = exchange_id
         self.profile: Profile = profile_for(exchange_id)
         self.quirks: Quirks = quirks_for(exchange_id)
         recv_window = recv_window_ms(config, self.profile.recv_window_max_ms)
         self.clock: Clock = clock or RealClock()
         self.dlq = dlq or DeadLetterQueue()
-        self.poll_interval = float(opts.get("poll_interval_s", "1.0"))
-        self.book_depth = int(opts.get("book_depth", "20"))
-        self.backoff = Backoff(base=0.1, cap=float(opts.get("reconnect_cap_s", "5.0")))
+        self.poll_interval = opts.poll_interval_s
+        self.book_depth = opts.book_depth
+        self.backoff = Backoff(base=0.1, cap=opts.reconnect_cap_s)
         cls = exchange_class(exchange_id)
         creds = config.credentials
         ccxt_options: dict[str, Any] = {
@@ -114,12 +116,12 @@ class CcxtVenue(Venue):
             # ccxt lingers 250 ms in close() so TLS transports can shut down cleanly;
             # with every URL in plain text there is nothing to drain
             self.ex.timeout_on_exit = 0
-        rate_ms = float(opts.get("rate_limit_ms", "0")) or float(self.ex.rateLimit or 1000)
-        self.header_feedback = opts.get("header_limits", "on") != "off"
+        rate_ms = float(opts.rate_limit_ms or self.ex.rateLimit or 1000)
+        self.header_feedback = opts.header_limits
         self.limits = CcxtLimits(
             rate_ms,
             self.profile.headers if self.header_feedback else (),
-            window_s=float(opts.get("rate_window_s", "1.0")),
+            window_s=opts.rate_window_s,
             extra_rules=self.quirks.limit_rules() if self.header_feedback else (),
         )
         self.breakers = BreakerSet(self.name, clock=self.clock)
