@@ -40,7 +40,13 @@ from gapless.transport.breaker import BreakerSet
 from gapless.transport.clock import Clock, RealClock
 from gapless.transport.deadletter import DeadLetterQueue
 from gapless.transport.ratelimit import Priority, RateLimiter
-from gapless.venues.base import PrivateEvent, Venue, VenueConfig
+from gapless.venues.base import (
+    Capabilities,
+    ClientIdRule,
+    PrivateEvent,
+    Venue,
+    VenueConfig,
+)
 from gapless.venues.ccxt_bridge import streams
 from gapless.venues.ccxt_bridge.errors import map_ccxt_error
 from gapless.venues.ccxt_bridge.hooks import CALL, Call, exchange_class
@@ -127,6 +133,15 @@ class CcxtVenue(Venue):
         self.breakers = BreakerSet(self.name, clock=self.clock)
         self.limiter = RateLimiter(self.name, self.limits.rules, clock=self.clock, scale=self.config.limit_scale)
         self.ex._gapless_bridge = self
+        has = dict(getattr(self.ex, "has", {}) or {})
+        #: unified limit/market orders and time in force; ids by the profile's rule; streams
+        #: where ccxt.pro watches them (else the bridge polls)
+        self.capabilities = Capabilities(
+            order_types=frozenset(OrderType), time_in_force=frozenset(TimeInForce),
+            client_id=ClientIdRule(pattern=self.profile.id_pattern, max_length=self.profile.id_max),
+            book_stream=bool(has.get("watchOrderBook")),
+            private_stream=bool(has.get("watchOrders")),
+        )
         self._vid_by_cid: dict[str, str] = {}
         self._closed = False
         self.quirks.prepare(self)
