@@ -147,7 +147,12 @@ class HostileProxy:
             status = resp.status
         if self.mode is not None:
             data = mangle(self.mode, data)
+        await self.before_answer(request, body)
         return web.Response(status=status, body=data, headers=out_headers)
+
+    async def before_answer(self, request: web.Request, body: bytes) -> None:
+        """Called after the venue answered a forwarded request, before the answer goes back
+        to the client: a subclass may hold it here (default: deliver at once)."""
 
     async def _deliver_late(
         self, method: str, url: str, headers: dict[str, str], body: bytes

@@ -14,7 +14,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import orjson
 import pytest
 from aiohttp import web
@@ -25,55 +24,27 @@ from gapless.venues.base import Venue
 from gapless.venues.registry import create_venue
 
 from ..contract import best, make_order, passive_buy_price, pumped, qty_for, until_live
+from ..hostile import HostileProxy
 from ..test_coinbase_contract import SYMBOL, coinbase_config, start_sim
 
 CREATE_PATH = "/api/v3/brokerage/orders"
 STREAM_WAIT = 10.0
 
 
-class AnswerGate:
+class AnswerGate(HostileProxy):
     """Pass-through proxy; while ``armed``, a create's answer waits for ``seen(cid)``."""
 
     def __init__(self, upstream: str) -> None:
-        self.upstream = upstream.rstrip("/")
-        self.url = ""
+        super().__init__(upstream)
         self.armed = False
         self.released_after_stream = 0  # create answers held until the stream had the order
         self.released_without = 0  # ... and ones the stream never delivered in time
         self._seen: dict[str, asyncio.Event] = {}
-        self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
 
     def seen(self, cid: str) -> asyncio.Event:
         return self._seen.setdefault(cid, asyncio.Event())
 
-    async def start(self) -> AnswerGate:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
-        self._session = aiohttp.ClientSession()
-        return self
-
-    async def stop(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        assert self._session is not None
-        skip = {"host", "content-length", "transfer-encoding", "connection"}
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in skip}
-        body = await request.read()
-        async with self._session.request(request.method, self.upstream + request.rel_url.raw_path_qs,
-                                         headers=headers, data=body or None) as resp:
-            data = await resp.read()
-            status = resp.status
-            ctype = resp.headers.get("Content-Type", "application/json")
+    async def before_answer(self, request: web.Request, body: bytes) -> None:
         if self.armed and request.method == "POST" and request.path == CREATE_PATH:
             cid = str(orjson.loads(body).get("client_order_id", ""))
             try:
@@ -81,7 +52,6 @@ class AnswerGate:
                 self.released_after_stream += 1
             except TimeoutError:
                 self.released_without += 1
-        return web.Response(status=status, body=data, headers={"Content-Type": ctype})
 
 
 @contextlib.asynccontextmanager
