@@ -476,10 +476,6 @@ class Engine:
         """Apply one private-stream event (order report, fill, balance, reconnect)."""
         await reconcile.on_event(self, venue, event)
 
-    def not_reconciled(self) -> list[str]:
-        """Configured venues whose journaled orders could not be reconciled (unreachable)."""
-        return sorted(self.unreachable)
-
     # -- events ----------------------------------------------------------------------
     def events(self, maxsize: int = 1024) -> Subscription:
         """Subscribe to every ``OrderEvent`` from now on (async iterator; ``EventGap`` if
